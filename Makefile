@@ -1,0 +1,50 @@
+# q2c — the quickstart is `make demo` then `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# SQL that sqlfluff lints (dbt templater config in .sqlfluff); only the folders that exist.
+SQL_CANDIDATES := dbt_project
+SQL_DIRS := $(wildcard $(SQL_CANDIDATES))
+
+.PHONY: setup demo test test-fast lint format lock bench clean
+
+setup: $(STAMP)
+
+# Re-installs only when the lock or the project metadata changed, so it is fast when up to date.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/q2c demo
+
+# Lint, then the whole suite (slow tests included: CI runs exactly this).
+test: setup lint
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(if $(SQL_DIRS),$(BIN)/sqlfluff lint $(SQL_DIRS),@echo "sqlfluff: no SQL folders yet ($(SQL_CANDIDATES))")
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: setup
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed '/^q2c/d' > requirements.lock.new
+	{ head -2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+
+SCALE ?= M
+bench: setup
+	$(BIN)/python -m bench.sandbox --scale $(SCALE)
+
+clean:
+	rm -rf $(VENV) q2c-data .pytest_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""What each sandbox system holds, counted through its own public API (not by reading its store).
+
+The demo prints this, and tests compare it with the fixture manifest: a served folder that does not
+page back to its own counts is a sandbox bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+BILLING_COLLECTIONS = (
+    "customers",
+    "products",
+    "prices",
+    "subscriptions",
+    "invoices",
+    "invoiceitems",
+    "invoice_payments",
+    "payment_intents",
+    "charges",
+    "refunds",
+    "credit_notes",
+    "balance_transactions",
+    "events",
+)
+CRM_OBJECTS = ("companies", "contacts", "deals", "products", "line_items")
+ERP_RECORDS = (
+    "subsidiary",
+    "currency",
+    "account",
+    "item",
+    "department",
+    "accountingPeriod",
+    "customer",
+    "invoice",
+    "creditMemo",
+    "customerPayment",
+    "journalEntry",
+)
+
+
+@dataclass(frozen=True)
+class Holding:
+    system: str
+    collection: str
+    count: int
+    requests: int
+
+
+def _client(url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def count_billing(url: str, token: str) -> list[Holding]:
+    out = []
+    with _client(url, token) as http:
+        for name in BILLING_COLLECTIONS:
+            count = requests = 0
+            params: dict[str, str | int] = {"limit": 100}
+            while True:
+                body = http.get(f"/v1/{name}", params=params).raise_for_status().json()
+                requests += 1
+                count += len(body["data"])
+                if not body["has_more"]:
+                    break
+                params["starting_after"] = body["data"][-1]["id"]
+            out.append(Holding("billing", name, count, requests))
+    return out
+
+
+def count_crm(url: str, token: str) -> list[Holding]:
+    out = []
+    with _client(url, token) as http:
+        for name in CRM_OBJECTS:
+            count = requests = 0
+            params: dict[str, str | int] = {"limit": 100}
+            while True:
+                body = http.get(f"/crm/v3/objects/{name}", params=params).raise_for_status().json()
+                requests += 1
+                count += len(body["results"])
+                after = body.get("paging", {}).get("next", {}).get("after")
+                if not after:
+                    break
+                params["after"] = after
+            out.append(Holding("crm", name, count, requests))
+    return out
+
+
+def count_erp(url: str, token: str) -> list[Holding]:
+    out = []
+    with _client(url, token) as http:
+        for name in ERP_RECORDS:
+            body = http.get(f"/services/rest/record/v1/{name}", params={"limit": 1}).raise_for_status().json()
+            out.append(Holding("erp", name, int(body["totalResults"]), 1))
+    return out
+
+
+COUNTERS = {"billing": count_billing, "crm": count_crm, "erp": count_erp}
