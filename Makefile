@@ -42,7 +42,7 @@ lock: setup
 	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed '/^q2c/d' > requirements.lock.new
 	{ head -2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
 
-SCALE ?= M
+SCALE ?= L
 bench: setup
 	$(BIN)/python -m bench.sandbox --scale $(SCALE)
 

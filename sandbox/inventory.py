@@ -59,6 +59,8 @@ def count_billing(url: str, token: str) -> list[Holding]:
         for name in BILLING_COLLECTIONS:
             count = requests = 0
             params: dict[str, str | int] = {"limit": 100}
+            if name == "subscriptions":
+                params["status"] = "all"  # Stripe lists only non-canceled subscriptions by default
             while True:
                 body = http.get(f"/v1/{name}", params=params).raise_for_status().json()
                 requests += 1

@@ -1,0 +1,1 @@
+"""Benchmarks: harnesses that print figures. Never part of `make test`; machines are shared and noisy."""
