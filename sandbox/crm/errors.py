@@ -42,7 +42,13 @@ def rate_limit_headers(remaining: int = RATE_LIMIT_MAX - 1) -> dict[str, str]:
 
 
 def error(
-    req: Request | None, status: int, category: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    req: Request | None,
+    status: int,
+    category: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     body: dict[str, Any] = {"status": "error", "message": message, "correlationId": correlation_id(req)}
     body.update(extra)
@@ -55,9 +61,7 @@ def validation_error(req: Request, message: str, **extra: Any) -> Response:
 
 
 def object_not_found(req: Request, object_id: str) -> Response:
-    return error(
-        req, 404, "OBJECT_NOT_FOUND", "resource not found", context={"id": [str(object_id)]}
-    )
+    return error(req, 404, "OBJECT_NOT_FOUND", "resource not found", context={"id": [str(object_id)]})
 
 
 class HubSpotVendor:

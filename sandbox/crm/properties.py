@@ -122,13 +122,17 @@ class PropertyCatalog:
     """The definitions of one portal: HubSpot's and q2c's, plus any property found in the loaded data."""
 
     def __init__(self) -> None:
-        self._defs: dict[str, dict[str, PropertyDef]] = {t: {d.name: d for d in defs} for t, defs in DEFINITIONS.items()}
+        self._defs: dict[str, dict[str, PropertyDef]] = {
+            t: {d.name: d for d in defs} for t, defs in DEFINITIONS.items()
+        }
 
     def learn(self, object_type: str, names: set[str]) -> None:
         """Define (as custom text properties) names a fixture uses that the catalog does not know."""
         known = self._defs[object_type]
         for name in sorted(names - known.keys()):
-            known[name] = PropertyDef(name, name.replace("_", " ").capitalize(), "string", "text", hubspot_defined=False)
+            known[name] = PropertyDef(
+                name, name.replace("_", " ").capitalize(), "string", "text", hubspot_defined=False
+            )
 
     def get(self, object_type: str, name: str) -> PropertyDef | None:
         return self._defs[object_type].get(name)

@@ -74,7 +74,7 @@ class CrmRecords:
         with self._store.write_lock:
             self.conn().executescript(_SCHEMA)
 
-    def conn(self):  # noqa: ANN201 - sqlite3.Connection, one per thread
+    def conn(self):
         conn = self._store.conn()
         if id(conn) not in self._with_functions:
             conn.create_function("hs_ms", 1, _sql_iso_to_ms, deterministic=True)
@@ -82,7 +82,7 @@ class CrmRecords:
         return conn
 
     @property
-    def write_lock(self):  # noqa: ANN201 - threading.RLock
+    def write_lock(self):
         return self._store.write_lock
 
     # -- loading and writing -----------------------------------------------------------------------
@@ -127,7 +127,9 @@ class CrmRecords:
 
     def put(self, object_type: str, obj: dict) -> dict:
         with self.write_lock:
-            self.conn().execute("INSERT OR REPLACE INTO crm_records VALUES (?, ?, ?, ?, ?, ?)", self._row(object_type, obj))
+            self.conn().execute(
+                "INSERT OR REPLACE INTO crm_records VALUES (?, ?, ?, ?, ?, ?)", self._row(object_type, obj)
+            )
         return obj
 
     def next_id(self, object_type: str) -> int:
@@ -201,40 +203,59 @@ class CrmRecords:
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, object_type: str, oid: int) -> dict | None:
-        row = self.conn().execute(
-            "SELECT body FROM crm_records WHERE object_type = ? AND id = ?", (object_type, oid)
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute("SELECT body FROM crm_records WHERE object_type = ? AND id = ?", (object_type, oid))
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def resolve(self, object_type: str, oid: int) -> int:
         """The id a GET for ``oid`` answers with: the merge winner for a merged-away id, else ``oid``."""
-        row = self.conn().execute(
-            "SELECT winner_id FROM crm_merged WHERE object_type = ? AND loser_id = ?", (object_type, oid)
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute("SELECT winner_id FROM crm_merged WHERE object_type = ? AND loser_id = ?", (object_type, oid))
+            .fetchone()
+        )
         return row[0] if row else oid
 
     def find_by_property(self, object_type: str, name: str, value: str) -> dict | None:
         """GET by ``idProperty``: a unique property's value (a scan; such lookups are one at a time)."""
-        row = self.conn().execute(
-            "SELECT body FROM crm_records WHERE object_type = ? AND archived = 0 "
-            "AND json_extract(body, '$.properties.' || json_quote(?)) = ? ORDER BY id LIMIT 1",
-            (object_type, name, value),
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute(
+                "SELECT body FROM crm_records WHERE object_type = ? AND archived = 0 "
+                "AND json_extract(body, '$.properties.' || json_quote(?)) = ? ORDER BY id LIMIT 1",
+                (object_type, name, value),
+            )
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
 
-    def list_page(self, object_type: str, *, archived: bool, after: int | None, limit: int) -> tuple[list[dict], int | None]:
+    def list_page(
+        self, object_type: str, *, archived: bool, after: int | None, limit: int
+    ) -> tuple[list[dict], int | None]:
         """One page in id order and the id the next page starts at (HubSpot's ``after``), or None at the end."""
-        rows = self.conn().execute(
-            "SELECT id, body FROM crm_records WHERE object_type = ? AND archived = ? AND id >= ? ORDER BY id LIMIT ?",
-            (object_type, int(archived), after or 0, limit + 1),
-        ).fetchall()
+        rows = (
+            self.conn()
+            .execute(
+                "SELECT id, body FROM crm_records WHERE object_type = ? AND archived = ? AND id >= ? "
+                "ORDER BY id LIMIT ?",
+                (object_type, int(archived), after or 0, limit + 1),
+            )
+            .fetchall()
+        )
         next_after = rows[limit][0] if len(rows) > limit else None
         return [json.loads(body) for _, body in rows[:limit]], next_after
 
     def count(self, object_type: str, *, archived: bool = False) -> int:
-        return self.conn().execute(
-            "SELECT count(*) FROM crm_records WHERE object_type = ? AND archived = ?", (object_type, int(archived))
-        ).fetchone()[0]
+        return (
+            self.conn()
+            .execute(
+                "SELECT count(*) FROM crm_records WHERE object_type = ? AND archived = ?", (object_type, int(archived))
+            )
+            .fetchone()[0]
+        )
 
     def search(
         self, object_type: str, where: str, params: Sequence[Any], order: str, *, offset: int, limit: int
