@@ -121,13 +121,17 @@ def main() -> None:
         "workers": args.workers,
         "peak_rss_mb": round(peak_rss_mb),
     }
-    print(f"scale {args.scale}: {result['customers']:,} customers, {result['invoices']:,} invoices, "
-          f"{result['fixture_mb']} MB of fixtures")
+    print(
+        f"scale {args.scale}: {result['customers']:,} customers, {result['invoices']:,} invoices, "
+        f"{result['fixture_mb']} MB of fixtures"
+    )
     print(f"  generate       {result['generate_seconds']:>8} s")
     print(f"  load stores    {result['load_seconds']:>8} s")
     for system, r in rates.items():
-        print(f"  serve {system:<8} {r['pages_per_s']:>8} pages/s  {r['objects_per_s']:>8} objects/s "
-              f"({args.workers} clients)")
+        print(
+            f"  serve {system:<8} {r['pages_per_s']:>8} pages/s  {r['objects_per_s']:>8} objects/s "
+            f"({args.workers} clients)"
+        )
     print(f"  peak RSS       {result['peak_rss_mb']:>8} MB")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"sandbox-{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -24,7 +24,9 @@ def sandbox() -> None:
 
 
 @sandbox.command(epilog="Example: q2c sandbox generate --scale M --seed 7 --out ./scenario-m")
-@click.option("--scale", type=SCALE_CHOICE, default="S", show_default=True, help="S ≈ 50 customers, M ≈ 2,000, L ≈ 100k.")
+@click.option(
+    "--scale", type=SCALE_CHOICE, default="S", show_default=True, help="S ≈ 50 customers, M ≈ 2,000, L ≈ 100k."
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, byte-identical folder.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
 def generate(scale: str, seed: int, out: Path) -> None:

@@ -43,6 +43,8 @@ def run_demo(root: Path, *, scale: str = "S", seed: int = 7, echo: Callable[[str
         echo(f"  {code:<28} {n:>5}")
     for error in errors:
         echo(f"sandbox error: {error}")
-    echo(f"\n{'all systems served exactly the scenario' if all_match and not errors else 'DIFFERENCES FOUND'}"
-         f" in {time.perf_counter() - started:.1f}s")
+    echo(
+        f"\n{'all systems served exactly the scenario' if all_match and not errors else 'DIFFERENCES FOUND'}"
+        f" in {time.perf_counter() - started:.1f}s"
+    )
     return all_match and not errors

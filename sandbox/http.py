@@ -249,7 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route, params, path_known = app.match(req.method, req.path)
         if route is None:
-            self._send(app.vendor.not_found(req) if not path_known else app.vendor.bad_request(req, "method not allowed"))
+            self._send(
+                app.vendor.not_found(req) if not path_known else app.vendor.bad_request(req, "method not allowed")
+            )
             return
         req.params = params
         fault = app.faults.decide(app.fault_key(req), is_write=route.write)
@@ -337,7 +339,12 @@ class SandboxServer:
         return self._server.errors
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.app.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{self.app.name}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -95,9 +95,7 @@ class DocumentStore:
             c.execute(f'CREATE INDEX IF NOT EXISTS "ix_{spec.name}_order" ON "{spec.name}" (sort_key, seq)')
             for f in spec.indexed:
                 col = _column(f)
-                c.execute(
-                    f'CREATE INDEX IF NOT EXISTS "ix_{spec.name}_{col}" ON "{spec.name}" ({col}, sort_key, seq)'
-                )
+                c.execute(f'CREATE INDEX IF NOT EXISTS "ix_{spec.name}_{col}" ON "{spec.name}" ({col}, sort_key, seq)')
             row = c.execute(f'SELECT max(seq) FROM "{spec.name}"').fetchone()
             self._seq = max(self._seq, row[0] or 0)
 
@@ -121,10 +119,7 @@ class DocumentStore:
         cols = ["id", "sort_key", "seq", "body", *(_column(f) for f in spec.indexed)]
         marks = ", ".join("?" for _ in cols)
         updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in ("id", "seq"))
-        return (
-            f'INSERT INTO "{spec.name}" ({", ".join(cols)}) VALUES ({marks}) '
-            f"ON CONFLICT(id) DO UPDATE SET {updates}"
-        )
+        return f'INSERT INTO "{spec.name}" ({", ".join(cols)}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}'
 
     def put(self, name: str, obj: dict) -> dict:
         """Insert or replace one object (keeps its original position among equal sort keys)."""

@@ -416,7 +416,14 @@ def journal_line(
     )
 
 
-def apply_line(*, doc: Ref, amount: Money, apply: bool = True, ref_num: str | None = None, type: str = "Invoice") -> dict:  # noqa: A002
+def apply_line(
+    *,
+    doc: Ref,
+    amount: Money,
+    apply: bool = True,
+    ref_num: str | None = None,
+    type: str = "Invoice",  # noqa: A002 - NetSuite's field name
+) -> dict:
     """One ``apply.items[]`` line of a customer payment or credit memo. Args: doc (the invoice ref),
     amount applied, apply (True), ref_num (the invoice's tranId), type ("Invoice")."""
     return _clean({"doc": ref(doc), "apply": apply, "amount": num(money(amount)), "refNum": ref_num, "type": type})
@@ -746,8 +753,7 @@ def finalize(record_type: str, record: dict) -> dict:
                     line[side] = num(money(line[side]))
             lines.append(line)
         record["line"] = {"items": lines}
-        debits, credits = journal_totals(record)
-        record["total"] = num(debits)
+        record["total"] = num(journal_totals(record)[0])
         status_id = (record.get("status") or {}).get("id") or ("B" if record.get("approved", True) else "A")
         record["status"] = {"id": status_id, "refName": STATUS_LABELS[record_type][status_id]}
     return record
@@ -773,5 +779,5 @@ def _apply_lines(record: Mapping[str, Any]) -> Decimal:
 def journal_totals(record: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     """(total debits, total credits) of a journal entry."""
     debits = sum((money(line.get("debit", 0)) for line in sublist_items(record, "line")), Decimal(0))
-    credits = sum((money(line.get("credit", 0)) for line in sublist_items(record, "line")), Decimal(0))
-    return debits, credits
+    credit_total = sum((money(line.get("credit", 0)) for line in sublist_items(record, "line")), Decimal(0))
+    return debits, credit_total

@@ -110,9 +110,26 @@ def test_suiteql_reads_every_erp_transaction_type(cluster_s, scenario_s):
 @pytest.mark.slow
 def test_cli_serve_prints_urls_and_stops_on_sigterm(scenario_s, tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "--data-dir", str(tmp_path), "sandbox", "serve",
-         "--fixtures", str(scenario_s), "--billing-port", "0", "--crm-port", "0", "--erp-port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "--data-dir",
+            str(tmp_path),
+            "sandbox",
+            "serve",
+            "--fixtures",
+            str(scenario_s),
+            "--billing-port",
+            "0",
+            "--crm-port",
+            "0",
+            "--erp-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         lines = []

@@ -32,8 +32,14 @@ class PlainVendor:
 
 
 def make_app(faults: FaultPlan | None = None, max_concurrency: int | None = None) -> tuple[App, list]:
-    app = App("test", token="t0k", vendor=PlainVendor(), faults=faults, clock=SandboxClock(1_700_000_000),
-              max_concurrency=max_concurrency)
+    app = App(
+        "test",
+        token="t0k",
+        vendor=PlainVendor(),
+        faults=faults,
+        clock=SandboxClock(1_700_000_000),
+        max_concurrency=max_concurrency,
+    )
     writes: list = []
 
     @app.route("GET", "/things/{thing_id}")
@@ -85,8 +91,9 @@ def test_fault_plan_is_deterministic_and_lets_retries_through():
             a.decide(k, is_write=True)
         assert a.decide(k, is_write=True) is None
     assert FaultPlan("none").decide("GET /x", is_write=False) is None
-    assert all(FaultPlan("hostile", 1).decide(f"GET /{i}", is_write=False) is not FaultKind.LOST_RESPONSE
-               for i in range(300))
+    assert all(
+        FaultPlan("hostile", 1).decide(f"GET /{i}", is_write=False) is not FaultKind.LOST_RESPONSE for i in range(300)
+    )
     with pytest.raises(ValueError, match="unknown fault profile"):
         FaultPlan("chaotic")
 
@@ -122,6 +129,7 @@ def test_concurrency_limit_answers_429():
     app, _ = make_app(max_concurrency=2)
     codes = []
     with SandboxServer(app) as srv:
+
         def call():
             codes.append(httpx.get(f"{srv.url}/slow", headers={"Authorization": "Bearer t0k"}).status_code)
 
@@ -134,10 +142,22 @@ def test_concurrency_limit_answers_429():
 
 
 def test_nested_params_reads_stripe_brackets():
-    pairs = [("created[gte]", "1"), ("expand[0]", "data.customer"), ("expand[1]", "data.invoice"),
-             ("metadata[k]", "v"), ("items[0][price]", "p"), ("items[0][quantity]", "2"), ("types[]", "a"),
-             ("types[]", "b"), ("limit", "3")]
+    pairs = [
+        ("created[gte]", "1"),
+        ("expand[0]", "data.customer"),
+        ("expand[1]", "data.invoice"),
+        ("metadata[k]", "v"),
+        ("items[0][price]", "p"),
+        ("items[0][quantity]", "2"),
+        ("types[]", "a"),
+        ("types[]", "b"),
+        ("limit", "3"),
+    ]
     assert nested_params(pairs) == {
-        "created": {"gte": "1"}, "expand": ["data.customer", "data.invoice"], "metadata": {"k": "v"},
-        "items": [{"price": "p", "quantity": "2"}], "types": ["a", "b"], "limit": "3",
+        "created": {"gte": "1"},
+        "expand": ["data.customer", "data.invoice"],
+        "metadata": {"k": "v"},
+        "items": [{"price": "p", "quantity": "2"}],
+        "types": ["a", "b"],
+        "limit": "3",
     }

@@ -16,8 +16,13 @@ def store(tmp_path):
     s.register(CollectionSpec("invoices", sort="created", indexed=("customer", "status", "meta.kind")))
     # three objects share created=200 so the tie-break (insertion order) is exercised
     docs = [
-        {"id": f"in_{i:03d}", "created": 100 + (i // 3) * 100, "customer": f"cus_{i % 2}", "status": "paid",
-         "meta": {"kind": "a" if i % 3 else "b"}}
+        {
+            "id": f"in_{i:03d}",
+            "created": 100 + (i // 3) * 100,
+            "customer": f"cus_{i % 2}",
+            "status": "paid",
+            "meta": {"kind": "a" if i % 3 else "b"},
+        }
         for i in range(12)
     ]
     s.put_many("invoices", docs)
@@ -62,10 +67,14 @@ def test_put_replaces_and_keeps_position(store):
 
 
 def test_query_plan_uses_an_index(store):
-    plan = store.conn().execute(
-        'EXPLAIN QUERY PLAN SELECT body FROM "invoices" WHERE f_customer = ? ORDER BY sort_key DESC, seq DESC',
-        ("cus_1",),
-    ).fetchall()
+    plan = (
+        store.conn()
+        .execute(
+            'EXPLAIN QUERY PLAN SELECT body FROM "invoices" WHERE f_customer = ? ORDER BY sort_key DESC, seq DESC',
+            ("cus_1",),
+        )
+        .fetchall()
+    )
     assert any("USING INDEX" in row[-1] for row in plan), plan
 
 

@@ -1,0 +1,62 @@
+"""The ERP sandbox: a NetSuite SuiteTalk REST server (record v1 + SuiteQL) over a fixture folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sandbox.clock import SandboxClock
+from sandbox.erp import objects, routes_records, routes_suiteql
+from sandbox.erp.errors import NetSuiteVendor
+from sandbox.erp.records import RecordStore
+from sandbox.erp.suiteql import SuiteQL, utc_iso
+from sandbox.faults import FaultPlan
+from sandbox.fixtures import read_collection
+from sandbox.http import App
+from sandbox.store import DocumentStore
+
+DEFAULT_TOKEN = "q2c-erp-sandbox"
+# a standard NetSuite account allows 5 concurrent web-services requests (more with SuiteCloud Plus licences)
+DEFAULT_MAX_CONCURRENCY = 5
+
+
+def create_app(
+    fixtures: Path | None,
+    workdir: Path,
+    *,
+    token: str = DEFAULT_TOKEN,
+    faults: FaultPlan | None = None,
+    clock: SandboxClock | None = None,
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+    latency_seconds: float = 0.0,
+    suiteql_max_results: int = 100_000,
+) -> App:
+    """Load ``fixtures/erp/<recordType>.jsonl`` (absent files = empty) into a fresh store under ``workdir``.
+
+    ``latency_seconds`` delays every answer (NetSuite's are slow, and a slow answer is what makes the
+    concurrency limit bite); ``suiteql_max_results`` is SuiteQL's 100,000-row ceiling per query.
+    The returned app carries ``app.records`` (the :class:`RecordStore`) for tests and the CLI.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_path = workdir / f"erp-{time.time_ns()}.sqlite"
+    clock = clock or SandboxClock(int(time.time()))
+    store = DocumentStore(db_path)
+    records = RecordStore(store, clock)
+    if fixtures is not None:
+        # reference records first, so nothing depends on load order; fixtures are trusted, not re-validated
+        for record_type in (*objects.REFERENCE_TYPES, "customer", *objects.TRANSACTION_TYPES):
+            records.load(record_type, read_collection(Path(fixtures), "erp", record_type))
+    app = App(
+        "erp",
+        token=token,
+        vendor=NetSuiteVendor(),
+        faults=faults,
+        clock=clock,
+        max_concurrency=max_concurrency,
+    )
+    suiteql = SuiteQL(db_path, lambda: utc_iso(clock.now()), max_results=suiteql_max_results)
+    routes_records.register(app, records, latency_seconds=latency_seconds)
+    routes_suiteql.register(app, suiteql, latency_seconds=latency_seconds)
+    app.records = records  # type: ignore[attr-defined]
+    return app
