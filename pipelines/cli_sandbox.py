@@ -44,7 +44,8 @@ def generate(scale: str, seed: int, out: Path) -> None:
 
 
 @sandbox.command(
-    epilog="Examples:\n\n  q2c sandbox serve --scale S --seed 7\n\n  q2c sandbox serve --fixtures ./scenario --faults flaky"
+    epilog="Examples:\n\n  q2c sandbox serve --scale S --seed 7\n\n"
+    "  q2c sandbox serve --fixtures ./scenario --faults flaky"
 )
 @click.option("--fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Serve this folder.")
 @click.option("--scale", type=SCALE_CHOICE, default="S", show_default=True, help="Generate (or reuse) this scale.")

@@ -2,7 +2,7 @@
 
 Layout (one JSON Lines file per collection, one object per line, exactly as the API's GET returns it)::
 
-    DIR/manifest.json              {"generator_version", "seed", "scale", "as_of", "counts": {"billing/invoices": n, ...}}
+    DIR/manifest.json              {"generator_version", "seed", "scale", "as_of", "counts": {"billing/invoices": n}}
     DIR/expected_exceptions.json   [{"exception_type": ..., "subject_key": ...}, ...]   (ground truth)
     DIR/billing/<collection>.jsonl Stripe objects; <collection> is the URL segment: customers, invoices, ...
     DIR/crm/<object type>.jsonl    HubSpot CRM v3 objects: companies, contacts, deals, products, line_items;

@@ -94,7 +94,7 @@ class StripeVendor:
     # -- the base server's Vendor protocol ------------------------------------------------------------
     def unauthorized(self, req: Request) -> Response:
         header = req.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
+        _scheme, _, value = header.partition(" ")
         value = value.strip()
         if not value:
             message = (

@@ -703,7 +703,10 @@ def invoiceitem(
     (sets ``parent.subscription_details``), proration, metadata."""
     parent = None
     if subscription is not None:
-        parent = {"subscription_details": {"subscription": subscription, "subscription_item": None}, "type": "subscription_details"}
+        parent = {
+            "subscription_details": {"subscription": subscription, "subscription_item": None},
+            "type": "subscription_details",
+        }
     pricing = None
     if price is not None:
         pricing = {
@@ -999,7 +1002,10 @@ def refund(
         "currency": currency,
         "customer": customer,
         "customer_account": None,
-        "destination_details": {"card": {"reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund"}, "type": "card"},
+        "destination_details": {
+            "card": {"reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund"},
+            "type": "card",
+        },
         "id": id,
         "metadata": dict(metadata or {}),
         "object": "refund",
@@ -1098,9 +1104,18 @@ def credit_note(
     exclusive = sum(t["amount"] for line in lines for t in line.get("taxes") or [] if t["tax_behavior"] == "exclusive")
     inclusive = sum(t["amount"] for line in lines for t in line.get("taxes") or [] if t["tax_behavior"] == "inclusive")
     total = subtotal + exclusive
-    refunds = [] if refund is None else [
-        {"amount_refunded": total - (out_of_band_amount or 0), "payment_record_refund": None, "refund": refund, "type": "refund"}
-    ]
+    refunds = (
+        []
+        if refund is None
+        else [
+            {
+                "amount_refunded": total - (out_of_band_amount or 0),
+                "payment_record_refund": None,
+                "refund": refund,
+                "type": "refund",
+            }
+        ]
+    )
     return {
         "amount": total,
         "amount_shipping": 0,
@@ -1168,7 +1183,17 @@ def balance_transaction(
         "description": description,
         "exchange_rate": exchange_rate,
         "fee": fee,
-        "fee_details": [] if not fee else [{"amount": fee, "application": None, "currency": currency, "description": "Stripe processing fees", "type": "stripe_fee"}],
+        "fee_details": []
+        if not fee
+        else [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ],
         "id": id,
         "net": amount - fee,
         "object": "balance_transaction",

@@ -126,7 +126,9 @@ class BillingStore:
 
     # -- lines ---------------------------------------------------------------------------------------
     def line_position(self, parent: str, line_id: str) -> int | None:
-        row = self.docs.conn().execute("SELECT pos FROM lines WHERE parent = ? AND id = ?", (parent, line_id)).fetchone()
+        row = (
+            self.docs.conn().execute("SELECT pos FROM lines WHERE parent = ? AND id = ?", (parent, line_id)).fetchone()
+        )
         return row[0] if row else None
 
     def lines_page(
