@@ -1,0 +1,1 @@
+"""Ingest: run the dlt sources into ``raw.duckdb`` and summarise what changed."""

@@ -1,0 +1,205 @@
+"""Run one or more sources into ``raw.duckdb`` (the only writer of that file) and summarise the run.
+
+Each source is its own dlt pipeline (``q2c_<source>``, dataset ``raw_<source>``) with its state under
+the data folder. Before running, a package left by an interrupted run is loaded (dlt keeps extracted
+packages on disk); a package that can never load is dropped — its incremental state goes with it, so
+its rows are fetched again — and the drop is reported, so no run is ever blocked by a stuck package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dlt
+import duckdb
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.sources.http_client import CountingClient, RequestStats
+from pipelines.sources.raw_tables import QUARANTINE_TABLE
+
+SOURCES = ("crm", "billing", "erp")
+RAW_DB = "raw.duckdb"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a source's API is and how to authenticate; None fields come from dlt config/secrets."""
+
+    base_url: str | None = None
+    token: str | None = None
+
+
+@dataclass
+class TableSummary:
+    table: str
+    rows_loaded: int
+    new: int
+    updated: int
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    seconds: float = 0.0
+    pages: int = 0
+    retries: int = 0
+    tables: list[TableSummary] = field(default_factory=list)
+    new_fields: list[str] = field(default_factory=list)
+    quarantined: int = 0
+    recovered: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def raw_path(data_dir: Path) -> Path:
+    return Path(data_dir) / RAW_DB
+
+
+def make_pipeline(data_dir: Path, source: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=f"q2c_{source}",
+        destination=dlt.destinations.duckdb(str(raw_path(data_dir))),
+        dataset_name=f"raw_{source}",
+        pipelines_dir=str(Path(data_dir) / "dlt"),
+    )
+
+
+def table_counts(data_dir: Path, dataset: str) -> dict[str, int]:
+    """Row counts of a dataset's tables (read-only; nothing else writes while ingest runs)."""
+    path = raw_path(data_dir)
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = ? and table_name not like '_dlt%'",
+                [dataset],
+            ).fetchall()
+        ]
+        return {n: con.execute(f'select count(*) from "{dataset}"."{n}"').fetchone()[0] for n in names}
+
+
+def _known_fields(pipeline: dlt.Pipeline, source: str) -> dict[str, set[str]]:
+    resources = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+    return {name: set(r.get("known_fields", ())) for name, r in resources.items()}
+
+
+def recover(pipeline: dlt.Pipeline) -> list[str]:
+    """Finish or drop what an earlier run left behind; returns what was done, for the summary."""
+    done: list[str] = []
+    if not pipeline.has_pending_data:
+        return done
+    try:
+        pipeline.normalize()
+        pipeline.load()
+        done.append("loaded a package left by an interrupted run")
+    except PipelineStepFailed as exc:
+        pipeline.drop_pending_packages()
+        done.append(f"dropped a package that cannot load ({exc.step}: {exc.exception}); its rows will be refetched")
+    return done
+
+
+def build_source(source: str, endpoint: Endpoint | None, client: CountingClient):
+    module = importlib.import_module(f"pipelines.sources.{source}")
+    kwargs = {"client": client}
+    if endpoint is not None and endpoint.base_url:
+        kwargs["base_url"] = endpoint.base_url
+    if endpoint is not None and endpoint.token:
+        kwargs[module.TOKEN_ARGUMENT] = endpoint.token
+    return module.source(**kwargs)
+
+
+def run_source(
+    data_dir: Path,
+    source: str,
+    endpoint: Endpoint | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> SourceSummary:
+    summary = SourceSummary(source)
+    started = time.perf_counter()
+    stats = RequestStats()
+    pipeline = make_pipeline(data_dir, source)
+    stop_progress = _progress_thread(source, stats, started, progress)
+    try:
+        summary.recovered = recover(pipeline)
+        dataset = f"raw_{source}"
+        before = table_counts(data_dir, dataset)
+        fields_before = _known_fields(pipeline, source)
+        pipeline.run(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
+        after = table_counts(data_dir, dataset)
+        normalized = pipeline.last_trace.last_normalize_info
+        loaded = normalized.row_counts if normalized else {}
+        for table in sorted(set(loaded) | set(after)):
+            if table.startswith("_dlt"):
+                continue
+            rows = loaded.get(table, 0)
+            new = max(after.get(table, 0) - before.get(table, 0), 0)
+            if table == QUARANTINE_TABLE:
+                summary.quarantined = new
+            summary.tables.append(TableSummary(table, rows, new, max(rows - new, 0)))
+        fields_after = _known_fields(pipeline, source)
+        for resource, fields in sorted(fields_after.items()):
+            if resource in fields_before:  # on a resource's first load every field is new: not drift
+                summary.new_fields += [f"{resource}.{f}" for f in sorted(fields - fields_before[resource])]
+    except PipelineStepFailed as exc:
+        summary.error = f"{exc.step} failed: {exc.exception}"
+    finally:
+        stop_progress()
+        summary.pages, summary.retries = stats.total()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def quiet_dlt() -> None:
+    """No telemetry (there is no network to send it to, and q2c sends nothing anywhere)."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+def run_ingest(
+    data_dir: Path,
+    sources: Sequence[str] = SOURCES,
+    endpoints: dict[str, Endpoint] | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[SourceSummary]:
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    quiet_dlt()
+    # sources run one after another: raw.duckdb has one writer at a time
+    return [run_source(data_dir, s, (endpoints or {}).get(s), progress=progress) for s in sources]
+
+
+def _progress_thread(
+    source: str, stats: RequestStats, started: float, progress: Callable[[str], None] | None
+) -> Callable[[], None]:
+    if progress is None:
+        return lambda: None
+    stop = threading.Event()
+
+    def report() -> None:
+        while not stop.wait(2.0):
+            pages, retries = stats.total()
+            progress(f"{source}: {pages:,} pages, {retries:,} retries, {time.perf_counter() - started:,.0f}s")
+
+    thread = threading.Thread(target=report, daemon=True)
+    thread.start()
+
+    def close() -> None:
+        stop.set()
+        thread.join()
+
+    return close

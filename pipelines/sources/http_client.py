@@ -1,0 +1,86 @@
+"""The HTTP session every source uses: dlt's retrying client, counting what it does.
+
+Retries: 429, 5xx, timeouts and dropped connections are retried with capped exponential backoff
+(dlt's client, which honours ``Retry-After``); other errors fail the request at once. Counting: every
+attempt is seen, so the run summary can say how many pages each endpoint took and how many attempts
+were retried.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.requests.retry import _make_retry
+from dlt.sources.helpers.requests.session import Session
+
+RETRY_STATUS = (429, 500, 502, 503, 504)
+_ID_SEGMENT = re.compile(r"^(?:[a-z]{2,5}_[A-Za-z0-9]+|\d+|eid:.*)$")
+
+
+def endpoint_label(url: str) -> str:
+    """``/v1/invoices/in_123/lines`` → ``/v1/invoices/{id}/lines``: one label per endpoint."""
+    parts = urlsplit(url).path.split("/")
+    return "/".join("{id}" if _ID_SEGMENT.match(p) else p for p in parts)
+
+
+class RequestStats:
+    """Thread-safe counts of answered requests and retried attempts, per endpoint."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pages: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+
+    def record(self, label: str, *, ok: bool) -> None:
+        with self._lock:
+            (self.pages if ok else self.retries)[label] += 1
+
+    def total(self) -> tuple[int, int]:
+        with self._lock:
+            return sum(self.pages.values()), sum(self.retries.values())
+
+
+class _CountingSession(Session):
+    stats: RequestStats
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        label = endpoint_label(request.url)
+        try:
+            response = super().send(request, **kwargs)
+        except Exception:
+            self.stats.record(label, ok=False)
+            raise
+        self.stats.record(label, ok=response.status_code not in RETRY_STATUS)
+        return response
+
+
+class CountingClient(Client):
+    """dlt's retrying ``requests`` client whose sessions count every attempt into ``stats``."""
+
+    def __init__(self, stats: RequestStats, *, max_attempts: int = 10, timeout: float = 60.0) -> None:
+        self.stats = stats
+        super().__init__(
+            request_timeout=timeout,
+            request_max_attempts=max_attempts,
+            request_backoff_factor=0.25,
+            request_max_retry_delay=20,
+            respect_retry_after_header=True,
+            status_codes=RETRY_STATUS,
+            raise_for_status=False,
+        )
+
+    def _make_session(self) -> Session:
+        session = _CountingSession(**self._session_kwargs)
+        session.stats = self.stats
+        for key, value in self._session_attrs.items():
+            setattr(session, key, value)
+        session.mount("http://", self._adapter)
+        session.mount("https://", self._adapter)
+        # the retry wrapper calls the counting send on every attempt
+        session.send = _make_retry(**self._retry_kwargs).wraps(session.send)  # type: ignore[method-assign]
+        return session

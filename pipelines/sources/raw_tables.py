@@ -1,0 +1,268 @@
+"""How API objects become raw rows: typed key columns plus the whole object as JSON.
+
+Every raw table holds a few typed columns that keys, joins and incremental cursors need (ids, timestamps,
+money in the source's exact form) and ``payload``: the object exactly as the API returned it. Staging
+models read the rest from ``payload``, so a field the vendor adds lands without a schema change (and is
+reported), and the load path stays columnar (Arrow → Parquet), which is what makes ingest fast.
+
+A row whose typed column does not have the declared type (an id that is not a string, money that is not
+an integer in minor units, a timestamp that does not parse) is not loaded into its table: it goes to the
+``_q2c_quarantine`` table with the reason and its payload, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+QUARANTINE_TABLE = "_q2c_quarantine"
+
+
+class Kind(StrEnum):
+    ID = "id"  # a string identifier (never a number: ids are not quantities)
+    TEXT = "text"
+    MINOR_UNITS = "minor_units"  # integer money in the currency's minor unit (Stripe)
+    DECIMAL = "decimal"  # exact decimal money (NetSuite), given as a string or an integer
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    UNIX_SECONDS = "unix_seconds"  # Stripe's timestamps
+    TIMESTAMP = "timestamp"  # ISO-8601 text (HubSpot, NetSuite), stored as UTC
+    DATE = "date"
+
+
+ARROW_TYPES: dict[Kind, pa.DataType] = {
+    Kind.ID: pa.string(),
+    Kind.TEXT: pa.string(),
+    Kind.MINOR_UNITS: pa.int64(),
+    Kind.DECIMAL: pa.decimal128(38, 9),
+    Kind.INTEGER: pa.int64(),
+    Kind.BOOLEAN: pa.bool_(),
+    Kind.UNIX_SECONDS: pa.timestamp("us", tz="UTC"),
+    Kind.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    Kind.DATE: pa.date32(),
+}
+
+
+class BadValueError(ValueError):
+    """A value that does not have its column's declared type; the message is the reason kept."""
+
+
+def _convert(kind: Kind, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind in (Kind.ID, Kind.TEXT):
+        if not isinstance(value, str):
+            raise BadValueError(f"expected text, got {type(value).__name__} {value!r}")
+        return value
+    if kind in (Kind.MINOR_UNITS, Kind.INTEGER):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadValueError(f"expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if kind is Kind.DECIMAL:
+        if isinstance(value, bool | float):
+            # a float here means the exact value is already lost upstream
+            raise BadValueError(f"expected an exact decimal (string or integer), got float {value!r}")
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            raise BadValueError(f"expected a decimal, got {value!r}") from None
+    if kind is Kind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false", "T", "F"):
+            return value in ("true", "T")
+        raise BadValueError(f"expected a boolean, got {value!r}")
+    if kind is Kind.UNIX_SECONDS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadValueError(f"expected unix seconds, got {type(value).__name__} {value!r}")
+        return datetime.fromtimestamp(value, tz=UTC)
+    if kind is Kind.TIMESTAMP:
+        if not isinstance(value, str) or not value:
+            raise BadValueError(f"expected an ISO-8601 timestamp, got {value!r}")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadValueError(f"expected an ISO-8601 timestamp, got {value!r}") from None
+        if parsed.tzinfo is None:
+            raise BadValueError(f"timestamp without a zone: {value!r}")
+        return parsed.astimezone(UTC)
+    if kind is Kind.DATE:
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except (TypeError, ValueError):
+            raise BadValueError(f"expected a YYYY-MM-DD date, got {value!r}") from None
+    raise AssertionError(kind)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    path: str | None = None  # dotted path in the object; defaults to the column name
+    getter: Callable[[dict], Any] | None = None  # for values a path cannot reach
+
+    def read(self, obj: dict) -> Any:
+        if self.getter is not None:
+            return self.getter(obj)
+        value: Any = obj
+        for part in (self.path or self.name).split("."):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        if isinstance(value, dict) and "id" in value:
+            value = value["id"]  # an expanded reference is keyed by its id
+        return value
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table: its name, primary key, typed columns and how it is written."""
+
+    name: str
+    columns: Sequence[Column]
+    primary_key: Sequence[str] = ("id",)
+    write_disposition: str = "merge"
+    merge_key: Sequence[str] | None = None
+    why: str = ""  # the reason for the key and disposition, for the source README and the reader
+    extra_columns: dict[str, Kind] = field(default_factory=dict)  # filled in by the source, not read from objects
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        # nullability matches the dlt hints, so dlt has nothing to reconcile
+        fields = [pa.field(c.name, ARROW_TYPES[c.kind], c.name not in self.primary_key) for c in self.columns]
+        fields += [
+            pa.field(name, ARROW_TYPES[kind], name not in self.primary_key) for name, kind in self.extra_columns.items()
+        ]
+        fields.append(pa.field("payload", pa.string(), False))
+        return pa.schema(fields)
+
+    def dlt_columns(self) -> dict[str, dict]:
+        """Column hints: exact types, and ``payload`` as JSON."""
+        hints: dict[str, dict] = {}
+        for name, kind in [(c.name, c.kind) for c in self.columns] + list(self.extra_columns.items()):
+            hint: dict[str, Any] = {"data_type": _DLT_TYPES[kind], "nullable": name not in self.primary_key}
+            if kind is Kind.DECIMAL:
+                hint.update(precision=38, scale=9)
+            hints[name] = hint
+        hints["payload"] = {"data_type": "json", "nullable": False}
+        return hints
+
+
+_DLT_TYPES = {
+    Kind.ID: "text",
+    Kind.TEXT: "text",
+    Kind.MINOR_UNITS: "bigint",
+    Kind.DECIMAL: "decimal",
+    Kind.INTEGER: "bigint",
+    Kind.BOOLEAN: "bool",
+    Kind.UNIX_SECONDS: "timestamp",
+    Kind.TIMESTAMP: "timestamp",
+    Kind.DATE: "date",
+}
+
+
+def quarantine_row(source: str, table: str, obj: Any, reason: str) -> dict:
+    """A set-aside row; its id hashes what was set aside, so a rerun does not set it aside twice."""
+    record_id = obj.get("id") if isinstance(obj, dict) else None
+    payload = json.dumps(obj, sort_keys=True, default=str)
+    digest = hashlib.blake2b(f"{source}|{table}|{reason}|{payload}".encode(), digest_size=16).hexdigest()
+    return {
+        "quarantine_id": digest,
+        "source": source,
+        "table_name": table,
+        "record_id": None if record_id is None else str(record_id),
+        "reason": reason,
+        "payload": payload,
+    }
+
+
+def to_rows(
+    source: str, table: RawTable, objects: Iterable[dict], extra: dict[str, Any] | None = None
+) -> tuple[pa.Table | None, list[dict]]:
+    """One page of API objects → (an Arrow table of good rows, quarantine rows)."""
+    columns: dict[str, list] = {f.name: [] for f in table.arrow_schema}
+    bad: list[dict] = []
+    for obj in objects:
+        if not isinstance(obj, dict):
+            bad.append(quarantine_row(source, table.name, obj, "not a JSON object"))
+            continue
+        try:
+            values = {}
+            for col in table.columns:
+                try:
+                    values[col.name] = _convert(col.kind, col.read(obj))
+                except BadValueError as exc:
+                    raise BadValueError(f"{col.name}: {exc}") from None
+            for key in table.primary_key:
+                if key in values and values[key] is None:
+                    raise BadValueError(f"{key}: primary key is missing")
+        except BadValueError as exc:
+            bad.append(quarantine_row(source, table.name, obj, str(exc)))
+            continue
+        for name, value in values.items():
+            columns[name].append(value)
+        for name in table.extra_columns:
+            columns[name].append((extra or {}).get(name))
+        columns["payload"].append(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+    if not columns["payload"]:
+        return None, bad
+    return pa.table(columns, schema=table.arrow_schema), bad
+
+
+QUARANTINE_HINTS = dlt.mark.make_hints(
+    table_name=QUARANTINE_TABLE,
+    primary_key="quarantine_id",
+    write_disposition="merge",  # the same bad row seen again is the same quarantine entry
+    columns={
+        "quarantine_id": {"data_type": "text", "nullable": False},
+        "source": {"data_type": "text", "nullable": False},
+        "table_name": {"data_type": "text", "nullable": False},
+        "record_id": {"data_type": "text"},
+        "reason": {"data_type": "text", "nullable": False},
+        "payload": {"data_type": "json", "nullable": False},
+    },
+)
+
+
+def emit(source: str, table: RawTable, objects: Iterable[dict], extra: dict[str, Any] | None = None):
+    """Yield what one page becomes: the good rows (to the resource's own table) and the set-aside rows."""
+    rows, bad = to_rows(source, table, objects, extra)
+    if rows is not None:
+        yield rows
+    if bad:
+        yield dlt.mark.with_hints(bad, QUARANTINE_HINTS)
+
+
+def resource_hints(table: RawTable) -> dict[str, Any]:
+    """Keyword arguments for ``dlt.resource`` / ``apply_hints``: the table's keys, disposition and types."""
+    hints: dict[str, Any] = {
+        "table_name": table.name,
+        "primary_key": list(table.primary_key),
+        "write_disposition": table.write_disposition,
+        "columns": table.dlt_columns(),
+    }
+    if table.merge_key:
+        hints["merge_key"] = list(table.merge_key)
+    return hints
+
+
+def track_fields(objects: Sequence[dict]) -> None:
+    """Remember the top-level fields seen for the current resource, in its dlt state.
+
+    The state is committed with the load package, so the runner can report fields that appeared in
+    this run (schema drift) by comparing the state before and after.
+    """
+    state = dlt.current.resource_state()
+    known = set(state.get("known_fields", ()))
+    seen = set().union(*(o.keys() for o in objects if isinstance(o, dict))) if objects else set()
+    if not seen <= known:
+        state["known_fields"] = sorted(known | seen)
