@@ -126,10 +126,11 @@ def run_source(
     endpoint: Endpoint | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    stats: RequestStats | None = None,
 ) -> SourceSummary:
     summary = SourceSummary(source)
     started = time.perf_counter()
-    stats = RequestStats()
+    stats = stats or RequestStats()
     pipeline = make_pipeline(data_dir, source)
     stop_progress = _progress_thread(source, stats, started, progress)
     try:

@@ -31,14 +31,19 @@ def endpoint_label(url: str) -> str:
 class RequestStats:
     """Thread-safe counts of answered requests and retried attempts, per endpoint."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_requests: bool = False) -> None:
         self._lock = threading.Lock()
         self.pages: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        # answered requests as (method, url, headers, body): the benchmark replays them with a bare client
+        self.requests: list[tuple[str, str, dict[str, str], bytes | None]] | None = [] if keep_requests else None
 
-    def record(self, label: str, *, ok: bool) -> None:
+    def record(self, label: str, *, ok: bool, request: Any = None) -> None:
         with self._lock:
             (self.pages if ok else self.retries)[label] += 1
+            if ok and self.requests is not None and request is not None:
+                body = request.body.encode() if isinstance(request.body, str) else request.body
+                self.requests.append((request.method, request.url, dict(request.headers), body))
 
     def total(self) -> tuple[int, int]:
         with self._lock:
@@ -55,7 +60,7 @@ class _CountingSession(Session):
         except Exception:
             self.stats.record(label, ok=False)
             raise
-        self.stats.record(label, ok=response.status_code not in RETRY_STATUS)
+        self.stats.record(label, ok=response.status_code not in RETRY_STATUS, request=request)
         return response
 
 

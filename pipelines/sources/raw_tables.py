@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -72,9 +72,10 @@ def _convert(kind: Kind, value: Any) -> Any:
             # a float here means the exact value is already lost upstream
             raise BadValueError(f"expected an exact decimal (string or integer), got float {value!r}")
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
             raise BadValueError(f"expected a decimal, got {value!r}") from None
+        return _fits_decimal_column(number, value)
     if kind is Kind.BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -101,6 +102,20 @@ def _convert(kind: Kind, value: Any) -> Any:
         except (TypeError, ValueError):
             raise BadValueError(f"expected a YYYY-MM-DD date, got {value!r}") from None
     raise AssertionError(kind)
+
+
+def _fits_decimal_column(number: Decimal, value: Any) -> Decimal:
+    """The value itself when DECIMAL(38, 9) holds it exactly; NaN, infinities and lost digits are bad values
+    (Arrow would otherwise fail the whole page instead of this one row)."""
+    if not number.is_finite():
+        raise BadValueError(f"expected a finite decimal, got {value!r}")
+    if number != number.quantize(_DECIMAL_QUANTUM, context=_WIDE) or number.adjusted() >= 38 - 9:
+        raise BadValueError(f"{value!r} does not fit DECIMAL(38, 9) exactly")
+    return number
+
+
+_DECIMAL_QUANTUM = Decimal("1e-9")
+_WIDE = Context(prec=200)
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,8 @@ class RawTable:
     merge_key: Sequence[str] | None = None
     why: str = ""  # the reason for the key and disposition, for the source README and the reader
     extra_columns: dict[str, Kind] = field(default_factory=dict)  # filled in by the source, not read from objects
+    # further dlt column hints by column name, e.g. {"deleted": {"hard_delete": True}}
+    column_hints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -152,6 +169,7 @@ class RawTable:
             hint: dict[str, Any] = {"data_type": _DLT_TYPES[kind], "nullable": name not in self.primary_key}
             if kind is Kind.DECIMAL:
                 hint.update(precision=38, scale=9)
+            hint.update(self.column_hints.get(name, {}))
             hints[name] = hint
         hints["payload"] = {"data_type": "json", "nullable": False}
         return hints
@@ -185,10 +203,16 @@ def quarantine_row(source: str, table: str, obj: Any, reason: str) -> dict:
     }
 
 
+Extra = dict[str, Any] | Callable[[dict], dict[str, Any]] | None
+
+
 def to_rows(
-    source: str, table: RawTable, objects: Iterable[dict], extra: dict[str, Any] | None = None
+    source: str, table: RawTable, objects: Iterable[dict], extra: Extra = None
 ) -> tuple[pa.Table | None, list[dict]]:
-    """One page of API objects → (an Arrow table of good rows, quarantine rows)."""
+    """One page of API objects → (an Arrow table of good rows, quarantine rows).
+
+    ``extra`` fills the table's ``extra_columns``: one dict for every row, or a function of the object.
+    """
     columns: dict[str, list] = {f.name: [] for f in table.arrow_schema}
     bad: list[dict] = []
     for obj in objects:
@@ -210,8 +234,9 @@ def to_rows(
             continue
         for name, value in values.items():
             columns[name].append(value)
+        row_extra = extra(obj) if callable(extra) else extra
         for name in table.extra_columns:
-            columns[name].append((extra or {}).get(name))
+            columns[name].append((row_extra or {}).get(name))
         columns["payload"].append(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
     if not columns["payload"]:
         return None, bad
@@ -233,17 +258,24 @@ QUARANTINE_HINTS = dlt.mark.make_hints(
 )
 
 
-def emit(source: str, table: RawTable, objects: Iterable[dict], extra: dict[str, Any] | None = None):
-    """Yield what one page becomes: the good rows (to the resource's own table) and the set-aside rows."""
+def emit(source: str, table: RawTable, objects: Iterable[dict], extra: Extra = None):
+    """Yield what one page becomes: the good rows (to ``table``) and the set-aside rows (to the quarantine).
+
+    Both go out as dlt table variants carrying their own complete hints. A variant starts from a copy of
+    the resource's hints, so the resource itself holds only the table name and disposition
+    (:func:`resource_hints`): were its columns and keys on the resource, the quarantine table would inherit
+    them (a non-nullable ``id``, a merge key it has no column for) and every load with a bad row would fail;
+    and a variant-less ``with_hints`` would re-point the whole resource at the quarantine table.
+    """
     rows, bad = to_rows(source, table, objects, extra)
     if rows is not None:
-        yield rows
+        yield dlt.mark.with_hints(rows, dlt.mark.make_hints(**table_hints(table)), create_table_variant=True)
     if bad:
-        yield dlt.mark.with_hints(bad, QUARANTINE_HINTS)
+        yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
 
 
-def resource_hints(table: RawTable) -> dict[str, Any]:
-    """Keyword arguments for ``dlt.resource`` / ``apply_hints``: the table's keys, disposition and types."""
+def table_hints(table: RawTable) -> dict[str, Any]:
+    """The table's complete hints: name, keys, disposition and types (what :func:`emit` sends with each page)."""
     hints: dict[str, Any] = {
         "table_name": table.name,
         "primary_key": list(table.primary_key),
@@ -253,6 +285,14 @@ def resource_hints(table: RawTable) -> dict[str, Any]:
     if table.merge_key:
         hints["merge_key"] = list(table.merge_key)
     return hints
+
+
+def resource_hints(table: RawTable) -> dict[str, Any]:
+    """Keyword arguments for ``dlt.resource`` / ``dlt.transformer``: the table's name and disposition.
+
+    Keys and column types travel with each page that :func:`emit` yields (see there for why not here).
+    """
+    return {"table_name": table.name, "write_disposition": table.write_disposition}
 
 
 def track_fields(objects: Sequence[dict]) -> None:

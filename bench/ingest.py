@@ -1,0 +1,114 @@
+"""Ingest benchmark: rows/s per source against the rate a bare concurrent httpx client pulls the same pages.
+
+Usage: python -m bench.ingest [--scale M] [--seed 7] [--workers 8] [--fixtures DIR]
+
+For each source, in one run against one sandbox: a full ingest into a fresh data folder (its requests are
+recorded), then a bare httpx client replays exactly those requests with ``--workers`` threads, parsing
+each JSON body (a client has to). ``ratio`` = bare seconds / ingest seconds, i.e. ingest rate / bare rate:
+the issue's target is ≥ 0.8. Results print as a table and go to bench/results/ingest-<scale>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import resource
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from pipelines.ingest.runner import SOURCES, Endpoint, quiet_dlt, run_source
+from pipelines.sources.http_client import RequestStats
+from sandbox.cluster import SandboxCluster
+
+RESULTS = Path(__file__).parent / "results"
+HOP_BY_HOP = {"connection", "content-length", "host", "accept-encoding", "user-agent"}
+
+
+def replay(requests: list[tuple[str, str, dict[str, str], bytes | None]], workers: int) -> float:
+    """Seconds for a bare client pool to fetch (and parse) the same requests."""
+    work: queue.Queue = queue.Queue()
+    for item in requests:
+        work.put(item)
+    errors: list[str] = []
+
+    def run() -> None:
+        with httpx.Client(timeout=120) as http:
+            while True:
+                try:
+                    method, url, headers, body = work.get_nowait()
+                except queue.Empty:
+                    return
+                clean = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+                response = http.request(method, url, headers=clean, content=body)
+                if response.status_code >= 400:
+                    errors.append(f"{response.status_code} {method} {url}")
+                response.json()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"replay failed: {errors[:3]}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="M", choices=["S", "M", "L"])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--fixtures", type=Path, help="an existing fixture folder (default: generate one)")
+    args = parser.parse_args()
+    quiet_dlt()
+
+    with tempfile.TemporaryDirectory(prefix="q2c-bench-ingest-") as tmp:
+        folder = args.fixtures
+        if folder is None:
+            from sandbox.scenario.generate import generate
+
+            folder = Path(tmp) / "scenario"
+            generate(args.scale, args.seed, folder)
+        results = {}
+        with SandboxCluster(folder, scratch_root=Path(tmp) / "scratch") as cluster:
+            for source in SOURCES:
+                endpoint = cluster.endpoint(source)
+                stats = RequestStats(keep_requests=True)
+                summary = run_source(Path(tmp) / "data", source, Endpoint(endpoint.url, endpoint.token), stats=stats)
+                if not summary.ok:
+                    raise SystemExit(f"{source} ingest failed: {summary.error}")
+                rows = sum(t.rows_loaded for t in summary.tables if not t.table.startswith("_"))
+                bare = replay(stats.requests or [], args.workers)
+                results[source] = {
+                    "rows": rows,
+                    "requests": len(stats.requests or []),
+                    "ingest_seconds": round(summary.seconds, 2),
+                    "ingest_rows_per_s": round(rows / summary.seconds),
+                    "bare_seconds": round(bare, 2),
+                    "bare_rows_per_s": round(rows / bare),
+                    "ratio": round(bare / summary.seconds, 2),
+                }
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ingest at {args.scale} (seed {args.seed}), bare client with {args.workers} workers")
+    header = ("source", "rows", "requests", "ingest s", "rows/s", "bare s", "rows/s", "ratio")
+    print("  {:<8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>6}".format(*header))
+    for source, r in results.items():
+        print(
+            f"  {source:<8} {r['rows']:>9,} {r['requests']:>9,} {r['ingest_seconds']:>9} {r['ingest_rows_per_s']:>9,}"
+            f" {r['bare_seconds']:>8} {r['bare_rows_per_s']:>9,} {r['ratio']:>6}"
+        )
+    print(f"  peak RSS {peak:,.0f} MB (this process: sandbox servers and ingest together)")
+    RESULTS.mkdir(exist_ok=True)
+    out = {"scale": args.scale, "seed": args.seed, "workers": args.workers, "sources": results, "peak_rss_mb": peak}
+    (RESULTS / f"ingest-{args.scale}.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Billing source: Stripe's REST API into ``raw_billing`` (tables, keys and cursor: see README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+from dlt.common.typing import TSecretStrValue
+
+from pipelines.sources.billing import helpers, settings
+from pipelines.sources.http_client import CountingClient, RequestStats
+
+TOKEN_ARGUMENT = "api_key"
+
+
+@dlt.source(name=settings.SOURCE_NAME, max_table_nesting=0)
+def source(
+    base_url: str = settings.DEFAULT_BASE_URL,
+    api_key: TSecretStrValue = settings.SANDBOX_API_KEY,
+    api_version: str = settings.API_VERSION,
+    client: CountingClient | None = None,
+) -> Any:
+    """Customers, products, prices, subscriptions (+ items), invoices (+ lines), invoice items, invoice payments,
+    payment intents, charges, refunds, credit notes (+ lines), balance transactions and events.
+
+    The first run backfills every collection; later runs apply the newest state of each object from
+    ``/v1/events`` (a backfill again if the cursor left Stripe's 30-day event window). ``client`` is the
+    retrying, counting HTTP client (the runner passes one; a fresh one otherwise).
+    """
+    session = (client or CountingClient(RequestStats())).session
+    api = helpers.StripeApi(base_url, api_key, api_version, session)
+    events_state = dlt.current.source_state().get("resources", {}).get("events", {})
+    plan = helpers.plan_run(api, events_state)  # before anything is listed: the cursor comes first
+    if plan.backfill:
+        collections = helpers.backfill_resources(api, api_key, api_version, plan)
+    else:
+        collections = helpers.event_state_resources(api, plan)
+    return [
+        *collections,
+        helpers.events_resource(api, plan),
+        *helpers.balance_transactions_resources(api, api_key, api_version),
+    ]

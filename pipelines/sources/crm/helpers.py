@@ -1,0 +1,377 @@
+"""What the declarative ``rest_api`` config cannot say for HubSpot: keyset search, merges and associations.
+
+Changed records (search). HubSpot's search pages by offset and refuses any page starting at or beyond the
+10,000th result. Offset paging is also unsafe while records change: a record modified mid-read jumps to the end
+of the ``hs_lastmodifieddate`` order, every later record shifts down one place, and the next page skips one.
+So every page is a fresh search ``last-modified GTE <the newest timestamp seen so far>``, sorted ascending
+(keyset paging on the timestamp): the cap is never reached (a smaller cap only shortens the page) and a shift
+cannot skip anything. The records at that timestamp come back on the next page and are dropped by id. If a
+whole page shares one timestamp (a bulk import stamps thousands of records with the same millisecond), the
+timestamp cannot advance, so that one instant is drained by id instead: ``last-modified EQ T AND hs_object_id
+GT <last id>`` sorted by id, each page advancing the id, then the search goes on at ``T + 1 ms``. Every request
+advances the timestamp or the id, so no burst loops forever.
+
+Incremental state (per object type, committed with the load package): ``cursor_ms``, the newest last-modified
+time loaded; ``recent``, the ids loaded with a last-modified time within ``LOOKBACK_MS`` of it (and that time).
+A run searches from ``cursor_ms - LOOKBACK_MS`` (HubSpot's index trails writes) and skips a record whose id and
+time are in ``recent``: a run with no changes loads nothing and makes one search request per type.
+
+Merges. The winner of a merge is modified (so searched) and lists every absorbed id in
+``hs_merged_object_ids``; the loser leaves lists and search, and a GET of its id answers with the winner. So
+merges are derived from winners: ``<type>_merges`` rows (loser -> winner); the loser's last stored row is
+re-loaded unchanged except for ``merged_into`` (its payload is read back from the raw table: HubSpot no longer
+has it); the loser's associations are cleared (they moved to the winner, which is re-read as changed), and
+objects whose stored associations pointed at the loser are re-read (they now point at the winner).
+
+Associations (v4 batch read) are refreshed for each record changed in the run, per associated type; see
+``settings.ASSOCIATIONS`` for the write disposition.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.sources.helpers.requests import Response
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.rest_api import rest_api_resources
+
+from pipelines.sources.crm.settings import (
+    ASSOCIATIONS,
+    ASSOCIATIONS_BATCH_READ_PATH,
+    ASSOCIATIONS_BATCH_SIZE,
+    LIST_PAGE_SIZE,
+    LIST_PATH,
+    LOOKBACK_MS,
+    MERGES_TABLES,
+    OBJECTS,
+    SEARCH_PAGE_SIZE,
+    SEARCH_PATH,
+    SOURCE_NAME,
+    TABLES,
+    CrmObject,
+)
+from pipelines.sources.raw_tables import emit, resource_hints, track_fields
+
+log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class CrmApiError(RuntimeError):
+    """HubSpot refused a request (after the client's retries): the run stops, its state is not committed."""
+
+
+def api_client(base_url: str, token: str, session: Any) -> RESTClient:
+    return RESTClient(base_url=base_url, auth=BearerTokenAuth(token), session=session)
+
+
+def with_extra_properties(extra: dict[str, Sequence[str]] | None) -> dict[str, CrmObject]:
+    """The object specs, with any properties the configuration adds (``extra_properties``) requested too."""
+    if not extra:
+        return dict(OBJECTS)
+    unknown = sorted(set(extra) - set(OBJECTS))
+    if unknown:
+        raise ValueError(f"extra_properties names unknown object types {unknown}; expected some of {list(OBJECTS)}")
+    out = {}
+    for name, spec in OBJECTS.items():
+        added = [p for p in extra.get(name, ()) if p not in spec.properties]
+        out[name] = replace(spec, properties=(*spec.properties, *added))
+    return out
+
+
+def _json(response: Response, what: str, ok: Iterable[int] = (200,)) -> dict:
+    if response.status_code not in tuple(ok):
+        raise CrmApiError(f"{what}: HTTP {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+def lastmod_ms(obj: dict, prop: str) -> int | None:
+    """A record's last-modified time in unix ms (the property search filters on; ``updatedAt`` if absent)."""
+    value = (obj.get("properties") or {}).get(prop) or obj.get("updatedAt")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return (parsed - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _field_view(objects: Iterable[Any], prefix: str = "") -> list[dict]:
+    """Top-level fields and each ``properties.<name>``, so a property that starts arriving is reported."""
+    views = []
+    for obj in objects:
+        if not isinstance(obj, dict):
+            continue
+        view = {f"{prefix}{k}": None for k in obj if k != "properties"}
+        view.update({f"{prefix}properties.{p}": None for p in (obj.get("properties") or {})})
+        views.append(view)
+    return views
+
+
+# ---- search -----------------------------------------------------------------------------------------------------
+
+
+def _search(api: RESTClient, spec: CrmObject, filters: list[dict], sort_by: str) -> tuple[list[dict], bool]:
+    body = {
+        "filterGroups": [{"filters": filters}],
+        "sorts": [{"propertyName": sort_by, "direction": "ASCENDING"}],
+        "properties": list(spec.properties),
+        "limit": SEARCH_PAGE_SIZE,
+    }
+    data = _json(api.post(SEARCH_PATH.format(object_type=spec.name), json=body), f"search {spec.name}")
+    results = data.get("results") or []
+    # more results exist exactly when HubSpot offers a next page (a page cut short by the cap offers one too)
+    return results, bool(results) and bool((data.get("paging") or {}).get("next"))
+
+
+def _newest(results: list[dict], prop: str) -> int:
+    times = [t for t in (lastmod_ms(o, prop) for o in results) if t is not None]
+    if not times:
+        raise CrmApiError(f"a search page without any readable {prop}: cannot continue the search after it")
+    return max(times)
+
+
+def search_pages(api: RESTClient, spec: CrmObject, since_ms: int) -> Iterator[list[dict]]:
+    """Pages of the records modified at or after ``since_ms``, oldest first (records may repeat across pages)."""
+    prop = spec.last_modified
+    lower = since_ms
+    while True:
+        results, more = _search(api, spec, [{"propertyName": prop, "operator": "GTE", "value": str(lower)}], prop)
+        yield results
+        if not more:
+            return
+        newest = _newest(results, prop)
+        if newest > lower:
+            lower = newest  # restart at the newest timestamp seen; its records repeat and are dropped by id
+            continue
+        yield from _drain_instant(api, spec, lower)  # the whole page shares one timestamp
+        lower += 1
+
+
+def _drain_instant(api: RESTClient, spec: CrmObject, instant_ms: int) -> Iterator[list[dict]]:
+    """Every record last modified at exactly ``instant_ms``, paged by id (the id strictly advances)."""
+    after: str | None = None
+    while True:
+        filters = [{"propertyName": spec.last_modified, "operator": "EQ", "value": str(instant_ms)}]
+        if after is not None:
+            filters.append({"propertyName": "hs_object_id", "operator": "GT", "value": after})
+        results, more = _search(api, spec, filters, "hs_object_id")
+        yield results
+        ids = [int(o["id"]) for o in results if str(o.get("id", "")).isdigit()]
+        if not more or not ids or (after is not None and max(ids) <= int(after)):
+            return
+        after = str(max(ids))
+
+
+# ---- the per-type resource --------------------------------------------------------------------------------------
+
+
+def records_resource(api: RESTClient, spec: CrmObject):
+    """Changed records of one type, with the merges they reveal and their associations."""
+    table = TABLES[spec.name]
+
+    @dlt.resource(name=spec.name, **resource_hints(table))
+    def records() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        if state.get("properties") != list(spec.properties):
+            # first run, or the requested properties changed: (re)read every record of the type
+            state.update(properties=list(spec.properties), cursor_ms=None, recent={})
+        cursor: int | None = state.get("cursor_ms")
+        recent: dict[str, int] = state.get("recent") or {}
+        since = 0 if cursor is None else max(cursor - LOOKBACK_MS, 0)
+
+        seen: dict[str, int] = {}
+        changed: list[dict] = []
+        for page in search_pages(api, spec, since):
+            track_fields(_field_view(page))
+            fresh = []
+            for obj in page:
+                key, modified = str(obj.get("id")), lastmod_ms(obj, spec.last_modified)
+                if modified is not None:
+                    if recent.get(key) == modified or seen.get(key, -1) >= modified:
+                        continue  # already loaded (an earlier run's lookback, or a repeat in this run)
+                    seen[key] = modified
+                fresh.append(obj)
+            if fresh:
+                yield from emit(SOURCE_NAME, table, fresh)
+                changed += [o for o in fresh if isinstance(o.get("id"), str)]
+
+        changed_ids = list(dict.fromkeys(o["id"] for o in changed))
+        refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
+        for to_type in spec.associated:
+            refresh[(spec.name, to_type)].update(changed_ids)
+        if spec.merges_table:
+            yield from _merges(spec, changed, state, refresh)
+        yield from _refresh_associations(api, refresh)
+
+        if seen:
+            newest = max(max(seen.values()), cursor or 0)
+            kept = {**recent, **seen}
+            state["cursor_ms"] = newest
+            state["recent"] = {k: v for k, v in kept.items() if v >= newest - LOOKBACK_MS}
+
+    return records()
+
+
+# ---- merges ------------------------------------------------------------------------------------------------------
+
+
+def _merges(
+    spec: CrmObject, changed: list[dict], state: dict, refresh: dict[tuple[str, str], set[str]]
+) -> Iterator[Any]:
+    known: dict[str, str] = state.setdefault("merges", {})
+    pairs: dict[str, str] = {}  # loser -> winner, new in this run
+    for winner in changed:
+        merged = (winner.get("properties") or {}).get("hs_merged_object_ids") or ""
+        for loser in filter(None, (x.strip() for x in str(merged).split(";"))):
+            if loser != winner["id"] and known.get(loser) != winner["id"]:
+                pairs[loser] = winner["id"]
+    if not pairs:
+        return
+    table = MERGES_TABLES[spec.name]
+    yield from emit(SOURCE_NAME, table, [{"loser_id": lo, "winner_id": w} for lo, w in sorted(pairs.items())])
+    known.update(pairs)
+
+    # the losers' last stored rows, marked as merged (HubSpot itself answers a loser's id with the winner)
+    losers = sorted(pairs)
+    by_winner: dict[str, list[dict]] = defaultdict(list)
+    for loser_id, payload in _stored("select id, payload from {table} where id in ({marks})", spec.name, losers):
+        by_winner[pairs[loser_id]].append(json.loads(payload) if isinstance(payload, str) else payload)
+    for winner_id, rows in sorted(by_winner.items()):
+        yield from emit(SOURCE_NAME, TABLES[spec.name], rows, extra={"merged_into": winner_id})
+
+    # the losers' associations moved to the winner: clear theirs; objects that pointed at a loser are re-read
+    for to_type in spec.associated:
+        yield from _association_rows(spec.name, to_type, losers, [])
+    pointing = _stored(
+        "select distinct from_type, from_id from {table} where to_type = %s and to_id in ({marks})",
+        ASSOCIATIONS.name,
+        losers,
+        leading=[spec.name],
+    )
+    for from_type, from_id in pointing:
+        if from_type in OBJECTS and spec.name in OBJECTS[from_type].associated and from_id not in pairs:
+            refresh[(from_type, spec.name)].add(from_id)
+
+
+def _stored(sql: str, table: str, values: list[str], leading: Sequence[Any] = ()) -> list[tuple]:
+    """Rows already in the raw table (read through the pipeline's destination); none before its first load."""
+    if not values:
+        return []
+    pipeline = dlt.current.pipeline()
+    if pipeline is None or pipeline.destination is None:
+        return []
+    try:
+        with pipeline.sql_client() as client:
+            query = sql.format(table=client.make_qualified_table_name(table), marks=", ".join("%s" for _ in values))
+            with client.execute_query(query, *leading, *values) as cursor:
+                return [tuple(row) for row in cursor.fetchall()]
+    except DatabaseUndefinedRelation:
+        return []
+
+
+# ---- associations ------------------------------------------------------------------------------------------------
+
+
+def _refresh_associations(api: RESTClient, refresh: dict[tuple[str, str], set[str]]) -> Iterator[Any]:
+    for (from_type, to_type), ids in sorted(refresh.items()):
+        ordered = sorted(ids, key=lambda i: (len(i), i))
+        for start in range(0, len(ordered), ASSOCIATIONS_BATCH_SIZE):
+            batch = ordered[start : start + ASSOCIATIONS_BATCH_SIZE]
+            response = api.post(
+                ASSOCIATIONS_BATCH_READ_PATH.format(from_type=from_type, to_type=to_type),
+                json={"inputs": [{"id": i} for i in batch]},
+            )
+            data = _json(response, f"associations {from_type} -> {to_type}", ok=(200, 207))
+            for err in data.get("errors") or []:
+                if not str(err.get("subCategory", "")).endswith("NO_ASSOCIATIONS_FOUND"):
+                    # an error other than "has none" must not clear what is stored: fail, the next run retries
+                    raise CrmApiError(f"associations {from_type} -> {to_type}: {err}")
+            track_fields(_field_view(data.get("results") or [], prefix="associations."))
+            yield from _association_rows(from_type, to_type, batch, data.get("results") or [])
+
+
+def _association_rows(from_type: str, to_type: str, ids: list[str], results: list[dict]) -> Iterator[Any]:
+    """The refreshed groups' current rows, and a marker for each group that is now empty.
+
+    A group with rows replaces what was stored through the merge key; an empty group has no row to carry the
+    key, so it gets a marker row flagged ``deleted`` (dlt's hard delete): it clears the group and is not kept.
+    """
+    group = {"fromObjectType": from_type, "toObjectType": to_type}
+    rows = [
+        {**group, "fromObjectId": str((result.get("from") or {}).get("id")), **to}
+        for result in results
+        for to in result.get("to") or []
+    ]
+    if rows:
+        yield from emit(SOURCE_NAME, ASSOCIATIONS, rows, extra={"deleted": False})
+    with_rows = {row["fromObjectId"] for row in rows}
+    empty = [i for i in ids if i not in with_rows]
+    markers = [{**group, "fromObjectId": i, "toObjectId": "", "associationTypes": []} for i in empty]
+    if markers:
+        yield from emit(SOURCE_NAME, ASSOCIATIONS, markers, extra={"deleted": True})
+
+
+# ---- archived records (declarative lists) ------------------------------------------------------------------------
+
+
+def archived_resources(base_url: str, token: str, session: Any, objects: dict[str, CrmObject]) -> list:
+    """Archived records of every type: ``GET /crm/v3/objects/{type}?archived=true`` (search never returns them).
+
+    The list has no modified-since filter, so each run lists them all and loads only those not loaded before
+    (id and ``archivedAt`` remembered in the transformer's state).
+    """
+    pages = rest_api_resources(
+        {
+            "client": {
+                "base_url": base_url,
+                "auth": {"type": "bearer", "token": token},
+                "session": session,
+                "paginator": {"type": "cursor", "cursor_path": "paging.next.after", "cursor_param": "after"},
+            },
+            "resource_defaults": {"endpoint": {"data_selector": "results"}},
+            "resources": [
+                {
+                    "name": f"{spec.name}_archived_pages",
+                    "endpoint": {
+                        "path": LIST_PATH.format(object_type=spec.name),
+                        "params": {
+                            "archived": "true",
+                            "limit": LIST_PAGE_SIZE,
+                            "properties": ",".join(spec.properties),
+                        },
+                    },
+                }
+                for spec in objects.values()
+            ],
+        }
+    )
+    by_name = {r.name: r for r in pages}
+    return [by_name[f"{spec.name}_archived_pages"] | _archived_transformer(spec) for spec in objects.values()]
+
+
+def _archived_transformer(spec: CrmObject):
+    table = TABLES[spec.name]
+
+    @dlt.transformer(name=f"{spec.name}_archived", **resource_hints(table))
+    def archived(page: list[dict]) -> Iterator[Any]:
+        known: dict[str, Any] = dlt.current.resource_state().setdefault("archived", {})
+        track_fields(_field_view(page))
+        fresh = [o for o in page if known.get(str(o.get("id"))) != o.get("archivedAt", True)]
+        if fresh:
+            yield from emit(SOURCE_NAME, table, fresh)
+            known.update({str(o.get("id")): o.get("archivedAt", True) for o in fresh})
+
+    return archived
