@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sandbox.clock import SandboxClock
+from sandbox.clock import SandboxClock, parse_iso
 from sandbox.erp import objects, routes_records, routes_suiteql
 from sandbox.erp.errors import NetSuiteVendor
 from sandbox.erp.records import RecordStore
 from sandbox.erp.suiteql import SuiteQL, utc_iso
 from sandbox.faults import FaultPlan
-from sandbox.fixtures import read_collection
+from sandbox.fixtures import read_collection, read_manifest
 from sandbox.http import App
 from sandbox.store import DocumentStore
 
@@ -40,7 +40,10 @@ def create_app(
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / f"erp-{time.time_ns()}.sqlite"
-    clock = clock or SandboxClock(int(time.time()))
+    if clock is None:
+        # the scenario's own "now", as the billing and CRM sandboxes do; the wall clock for hand-made folders
+        as_of = read_manifest(Path(fixtures)).get("as_of") if fixtures is not None else None
+        clock = SandboxClock(parse_iso(as_of) if as_of else int(time.time()))
     store = DocumentStore(db_path)
     records = RecordStore(store, clock)
     if fixtures is not None:

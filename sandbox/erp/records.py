@@ -378,6 +378,11 @@ class RecordStore:
         ident = str(value["id"])
         if not ident.isdigit() or not self.exists(target, ident):
             raise invalid_reference(ident, field, path)
+        if target == "customer":
+            # NetSuite refuses new transactions for an inactive customer as an invalid reference
+            referenced = self.store.get(collection(target), ident)
+            if referenced and referenced.get("isInactive"):
+                raise user_error(f"Invalid entity reference key {ident}.", path)
 
     def _validate_journal(self, record: dict) -> None:
         lines = objects.sublist_items(record, "line")

@@ -241,3 +241,22 @@ def test_money_is_exact_in_json(client: httpx.Client) -> None:
     assert resp.status_code == 204
     text = client.get(resp.headers["Location"]).text
     assert '"total":1234.7' in text and "0.30000000000000004" not in text
+
+
+def test_posting_to_an_inactive_customer_is_refused_as_an_invalid_entity(client: httpx.Client) -> None:
+    """NetSuite refuses a transaction for an inactive customer: the reverse ETL's POSTING_REJECTED case."""
+    created = client.post(
+        "/record/v1/customer",
+        json={"companyName": "Dormant Ltd", "subsidiary": {"id": "1"}, "isInactive": True, "externalId": "dormant"},
+    )
+    assert created.status_code == 204, created.text
+    customer_id = created.headers["Location"].rsplit("/", 1)[1]
+    refused = client.post(
+        "/record/v1/invoice", json={**INVOICE, "externalId": "bill-in_x", "entity": {"id": customer_id}}
+    )
+    assert refused.status_code == 400
+    detail = refused.json()["o:errorDetails"][0]
+    assert detail["o:errorCode"] == "USER_ERROR"
+    assert f"Invalid entity reference key {customer_id}" in detail["detail"]
+    assert detail["o:errorPath"] == "entity"
+    assert client.get("/record/v1/invoice/eid:bill-in_x").status_code == 404
