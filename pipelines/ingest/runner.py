@@ -152,7 +152,7 @@ def run_source(
             summary.tables.append(TableSummary(table, rows, new, max(rows - new, 0)))
         fields_after = _known_fields(pipeline, source)
         for resource, fields in sorted(fields_after.items()):
-            if resource in fields_before:  # on a resource's first load every field is new: not drift
+            if fields_before.get(resource):  # on a resource's first load every field is new: not drift
                 summary.new_fields += [f"{resource}.{f}" for f in sorted(fields - fields_before[resource])]
     except PipelineStepFailed as exc:
         summary.error = f"{exc.step} failed: {exc.exception}"

@@ -30,7 +30,6 @@ Associations (v4 batch read) are refreshed for each record changed in the run, p
 from __future__ import annotations
 
 import json
-import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -60,8 +59,6 @@ from pipelines.sources.crm.settings import (
     CrmObject,
 )
 from pipelines.sources.raw_tables import emit, resource_hints, track_fields
-
-log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -184,18 +181,19 @@ def records_resource(api: RESTClient, spec: CrmObject):
 
     @dlt.resource(name=spec.name, **resource_hints(table))
     def records() -> Iterator[Any]:
-        state = dlt.current.resource_state()
-        if state.get("properties") != list(spec.properties):
-            # first run, or the requested properties changed: (re)read every record of the type
-            state.update(properties=list(spec.properties), cursor_ms=None, recent={})
-        cursor: int | None = state.get("cursor_ms")
-        recent: dict[str, int] = state.get("recent") or {}
+        stored = _stored_state(spec.name)
+        cursor: int | None = None
+        recent: dict[str, int] = {}
+        if stored.get("properties") == list(spec.properties):
+            # otherwise this is the first run, or the requested properties changed: (re)read every record
+            cursor, recent = stored.get("cursor_ms"), stored.get("recent") or {}
         since = 0 if cursor is None else max(cursor - LOOKBACK_MS, 0)
 
         seen: dict[str, int] = {}
         changed: list[dict] = []
         for page in search_pages(api, spec, since):
-            track_fields(_field_view(page))
+            if page:
+                track_fields(_field_view(page))
             fresh = []
             for obj in page:
                 key, modified = str(obj.get("id")), lastmod_ms(obj, spec.last_modified)
@@ -212,17 +210,26 @@ def records_resource(api: RESTClient, spec: CrmObject):
         refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
         for to_type in spec.associated:
             refresh[(spec.name, to_type)].update(changed_ids)
-        if spec.merges_table:
-            yield from _merges(spec, changed, state, refresh)
+        if spec.merges_table and changed:
+            yield from _merges(spec, changed, dlt.current.resource_state(), refresh)
         yield from _refresh_associations(api, refresh)
 
         if seen:
             newest = max(max(seen.values()), cursor or 0)
             kept = {**recent, **seen}
-            state["cursor_ms"] = newest
-            state["recent"] = {k: v for k, v in kept.items() if v >= newest - LOOKBACK_MS}
+            dlt.current.resource_state().update(
+                properties=list(spec.properties),
+                cursor_ms=newest,
+                recent={k: v for k, v in kept.items() if v >= newest - LOOKBACK_MS},
+            )
 
     return records()
+
+
+def _stored_state(resource: str) -> dict:
+    """A resource's state as committed, read without creating it: a resource gets state only once it has
+    loaded something, so the fields of its first records are its baseline, not drift."""
+    return dlt.current.source_state().get("resources", {}).get(resource, {})
 
 
 # ---- merges ------------------------------------------------------------------------------------------------------
@@ -367,11 +374,14 @@ def _archived_transformer(spec: CrmObject):
 
     @dlt.transformer(name=f"{spec.name}_archived", **resource_hints(table))
     def archived(page: list[dict]) -> Iterator[Any]:
-        known: dict[str, Any] = dlt.current.resource_state().setdefault("archived", {})
-        track_fields(_field_view(page))
+        if not page:
+            return
+        known: dict[str, Any] = _stored_state(f"{spec.name}_archived").get("archived", {})
         fresh = [o for o in page if known.get(str(o.get("id"))) != o.get("archivedAt", True)]
         if fresh:
+            track_fields(_field_view(fresh))
             yield from emit(SOURCE_NAME, table, fresh)
-            known.update({str(o.get("id")): o.get("archivedAt", True) for o in fresh})
+            state = dlt.current.resource_state().setdefault("archived", {})
+            state.update({str(o.get("id")): o.get("archivedAt", True) for o in fresh})
 
     return archived
