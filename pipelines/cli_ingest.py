@@ -9,7 +9,9 @@ from pipelines.ingest.report import format_summary
 from pipelines.ingest.runner import SOURCES, run_ingest
 
 
-@click.command(epilog="Examples:\n\n  q2c ingest              # all three sources\n\n  q2c ingest billing erp")
+@click.command(
+    epilog="\b\nExamples:\n  q2c ingest               # all three sources\n  q2c ingest billing erp   # just these"
+)
 @click.argument("sources", nargs=-1, type=click.Choice(SOURCES))
 @click.pass_context
 def ingest(ctx: click.Context, sources: tuple[str, ...]) -> None:

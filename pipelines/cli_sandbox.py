@@ -44,7 +44,7 @@ def generate(scale: str, seed: int, out: Path) -> None:
 
 
 @sandbox.command(
-    epilog="Examples:\n\n  q2c sandbox serve --scale S --seed 7\n\n"
+    epilog="\b\nExamples:\n  q2c sandbox serve --scale S --seed 7\n"
     "  q2c sandbox serve --fixtures ./scenario --faults flaky"
 )
 @click.option("--fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Serve this folder.")

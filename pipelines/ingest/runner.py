@@ -9,6 +9,7 @@ its rows are fetched again — and the drop is reported, so no run is ever block
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
 import time
@@ -105,7 +106,8 @@ def recover(pipeline: dlt.Pipeline) -> list[str]:
         pipeline.load()
         done.append("loaded a package left by an interrupted run")
     except PipelineStepFailed as exc:
-        pipeline.drop_pending_packages()
+        # restores local state and schemas to before the package, so its rows are fetched again
+        pipeline.abort_packages()
         done.append(f"dropped a package that cannot load ({exc.step}: {exc.exception}); its rows will be refetched")
     return done
 
@@ -128,6 +130,7 @@ def run_source(
     progress: Callable[[str], None] | None = None,
     stats: RequestStats | None = None,
 ) -> SourceSummary:
+    quiet_dlt()
     summary = SourceSummary(source)
     started = time.perf_counter()
     stats = stats or RequestStats()
@@ -163,9 +166,20 @@ def run_source(
     return summary
 
 
+class _PayloadHintNotice(logging.Filter):
+    """Drops dlt's warning that ``payload`` arrives as Arrow text while hinted JSON: that override is the
+    design (see raw_tables), so the warning on every page would only hide real ones."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
 def quiet_dlt() -> None:
-    """No telemetry (there is no network to send it to, and q2c sends nothing anywhere)."""
+    """No telemetry (there is no network to send it to, and q2c sends nothing anywhere), no known noise."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _PayloadHintNotice) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_PayloadHintNotice())
 
 
 def run_ingest(

@@ -1,0 +1,80 @@
+"""The ingest runner and `q2c ingest`: all three sources into one raw.duckdb, exact types, recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from pipelines.ingest.report import format_summary
+from pipelines.ingest.runner import SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
+from tests.pipelines.conftest import endpoints_of
+
+FLOATING = ("FLOAT", "DOUBLE", "REAL")
+
+
+def test_all_sources_load_with_exact_types_and_utc_timestamps(sandbox, tmp_path):
+    summaries = run_ingest(tmp_path, SOURCES, endpoints_of(sandbox))
+    assert [s.source for s in summaries] == list(SOURCES)
+    assert all(s.ok for s in summaries), [s.error for s in summaries]
+    assert all(s.pages > 0 and sum(t.rows_loaded for t in s.tables) > 0 for s in summaries)
+    with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns"
+            " where table_schema like 'raw_%' and table_schema not like '%_staging'"
+        ).fetchall()
+    assert {c[0] for c in columns} == {"raw_crm", "raw_billing", "raw_erp"}
+    floating = [c for c in columns if any(f in c[3].upper() for f in FLOATING)]
+    assert floating == [], floating
+    naive = [c for c in columns if c[3].upper() == "TIMESTAMP"]  # without time zone
+    assert naive == [], naive
+    text = format_summary(summaries)
+    for source in SOURCES:
+        assert f"{source}: ok" in text
+
+
+def test_cli_ingest_reads_endpoints_from_the_environment(sandbox, tmp_path, monkeypatch):
+    endpoint = endpoints_of(sandbox)["crm"]
+    monkeypatch.setenv("SOURCES__CRM__BASE_URL", endpoint.base_url)
+    monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", endpoint.token)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "ingest", "crm"])
+    assert result.exit_code == 0, result.output
+    assert "crm: ok" in result.output and "companies" in result.output
+    assert raw_path(tmp_path).exists()
+
+
+def test_cli_ingest_fails_with_exit_1_and_names_the_source_when_the_api_refuses(sandbox, tmp_path, monkeypatch):
+    endpoint = endpoints_of(sandbox)["crm"]
+    monkeypatch.setenv("SOURCES__CRM__BASE_URL", endpoint.base_url)
+    monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", "not-the-token")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "ingest", "crm"])
+    assert result.exit_code == 1
+    assert "crm: FAILED" in result.output and "401" in result.output
+
+
+def test_a_package_that_cannot_load_is_dropped_and_the_next_run_completes(sandbox, tmp_path):
+    """A run interrupted after extraction leaves a package; if it can never load, it must not block later runs."""
+    quiet_dlt()
+    endpoint = endpoints_of(sandbox)["crm"]
+    from pipelines.ingest.runner import build_source
+    from pipelines.sources.http_client import CountingClient, RequestStats
+
+    pipeline = make_pipeline(tmp_path, "crm")
+    pipeline.extract(build_source("crm", endpoint, CountingClient(RequestStats())), loader_file_format="parquet")
+    pipeline.normalize()
+    assert pipeline.has_pending_data
+    # sabotage the normalized package so that its load fails for good
+    load_dir = Path(pipeline.pipelines_dir) / pipeline.pipeline_name / "load" / "normalized"
+    broken = 0
+    for parquet in load_dir.rglob("*.parquet"):
+        parquet.write_bytes(b"not parquet")
+        broken += 1
+    assert broken > 0
+    summary = run_source(tmp_path, "crm", endpoint)
+    assert summary.ok, summary.error
+    assert any("dropped a package" in note for note in summary.recovered), summary.recovered
+    assert not make_pipeline(tmp_path, "crm").has_pending_data
+    with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
+        assert con.execute("select count(*) from raw_crm.companies").fetchone()[0] > 0
