@@ -26,6 +26,7 @@ def source(
     user's time zone preference (SuiteQL's TO_CHAR renders in it; UTC in the sandbox).
     """
     session = (client or CountingClient(RequestStats())).session
+    page_size = max(1, min(page_size, settings.PAGE_SIZE))  # SuiteQL answers limit > 1000 with an error
     sq = helpers.SuiteQL(helpers.resolve_base_url(base_url, account_id), access_token, session, timezone, page_size)
     resources = []
     for spec in settings.REFERENCE_TABLES:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,7 @@ class SuiteQL:
     """SuiteQL queries (``Prefer: transient``) and record-API reads through the run's counting session."""
 
     def __init__(self, base_url: str, token: str, session: Session, timezone: str, page_size: int):
+        self.window_rows = page_size * settings.WINDOW_PAGES
         self.base_url = base_url.rstrip("/")
         self.rest = RESTClient(
             base_url=self.base_url,
@@ -136,6 +137,7 @@ def select_list(spec: SuiteQLTable) -> str:
 
 
 def _ts(text: str) -> str:
+    datetime.strptime(text, _LOCAL_TS)  # a cursor goes into query text: only ever a well-formed timestamp
     return f"TO_TIMESTAMP('{text}', '{settings.TIMESTAMP_FORMAT}')"
 
 
@@ -153,7 +155,7 @@ def id_list(ids: Iterable[str]) -> str:
 
 def query_by_id(spec: SuiteQLTable, last: tuple | None, where: str | None = None) -> str:
     a = spec.alias
-    conditions = [c for c in (spec.where, where) if c]
+    conditions = [where] if where else []
     if last is not None:
         conditions.append(f"{a}.id > {_int(last[0])}")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -182,7 +184,7 @@ def query_children(spec: SuiteQLTable, parent_column: str, parent_ids: Sequence[
     conditions = [f"{a}.{parent_column} IN ({id_list(parent_ids)})"]
     if last is not None and spec.order_key == ("uniquekey",):
         conditions.append(f"{a}.uniquekey > {_int(last[0])}")
-    order = ", ".join(f"{a}.{c}" for c in spec.order_key) if spec.order_key != ("id",) else f"{a}.{parent_column}"
+    order = ", ".join(f"{a}.{c}" for c in spec.order_key)
     return f"SELECT {select_list(spec)} FROM {spec.sql_table} {a} WHERE {' AND '.join(conditions)} ORDER BY {order}"
 
 
@@ -337,11 +339,14 @@ def _sort_id(value: str) -> tuple[int, str]:
 
 
 def read_incremental(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
-    """Rows modified since the cursor (keyset windows on lastmodifieddate, id), then the id reconciliation.
+    """Rows modified since the cursor, in (lastmodifieddate, id) order, then the id reconciliation.
 
-    1. Probe (one request): COUNT, SUM and MAX of id, and MAX(lastmodifieddate) = the upper end of this run's
-       window, so a record modified while the run reads is read once, by the next run.
-    2. Read [cursor, upper end] in (lastmodifieddate, id) order. Rows at the cursor's second were partly seen
+    1. Probe (one request): COUNT, SUM and MAX of id, MAX(lastmodifieddate) = the upper end of this run's
+       range (a record modified while the run reads is read once, by the next run), and how many rows the
+       range holds.
+    2. Read [cursor, upper end]: in one keyset-paged query when it holds few rows, else in windows of whole
+       days of at most ``window_rows`` rows each (planned from a per-day count), because every page of a
+       keyset query costs what sorting its whole range costs. Rows at the cursor's second were partly seen
        last run: one whose content digest is the one remembered is skipped, so an unchanged run writes
        nothing, and one changed within that same second is still read.
     3. The ids read so far (kept as ranges) must have SuiteQL's count and sum. When they do not, read all
@@ -350,53 +355,89 @@ def read_incremental(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
     """
     state = dlt.current.resource_state()
     a = spec.alias
+    since: str | None = state.get("cursor")
+    seen_at_cursor: dict[str, str] = state.get("boundary", {})
+    in_range = f"CASE WHEN {a}.lastmodifieddate >= {_ts(since)} THEN 1 ELSE 0 END" if since else "1"
     probe = sq.one(
-        f"SELECT COUNT(*) AS n, SUM({a}.id) AS s, MAX({a}.id) AS m, "
+        f"SELECT COUNT(*) AS n, SUM({a}.id) AS s, MAX({a}.id) AS m, SUM({in_range}) AS w, "
         f"TO_CHAR(MAX({a}.lastmodifieddate), '{settings.TIMESTAMP_FORMAT}') AS u FROM {spec.sql_table} {a}"
     )
     known = IdSet(state.get("id_ranges", ()))
-    cursor: str | None = state.get("cursor")
-    boundary: dict[str, str] = state.get("boundary", {})
     until = probe.get("u")
-    if until and (cursor is None or until >= cursor):
-        since = cursor
-        for page in sq.keyset_pages(
-            lambda last: query_modified(spec, since, until, last),
-            lambda row: (row["q2c_lastmodifieddate"], row["id"]),
-        ):
-            changes = Changes()
-            for row in page:
-                row = clean(row)
-                key, when, fingerprint = str(row.get("id")), row.get("q2c_lastmodifieddate"), digest(row)
-                if not (when == cursor and boundary.get(key) == fingerprint):
-                    changes.rows.append(normalize(sq, spec, row))
-                if when != cursor:
-                    cursor, boundary = when, {}
-                boundary[key] = fingerprint
-            known.add(r["id"] for r in page if "id" in r)
-            state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
-            if changes.rows:
-                yield changes
+    if until and (since is None or until >= since):
+        cursor, boundary = since, dict(seen_at_cursor)
+        for lower, upper in _windows(sq, spec, since, until, int(probe.get("w", "0"))):
+            for page in sq.keyset_pages(
+                lambda last, lower=lower, upper=upper: query_modified(spec, lower, upper, last),
+                lambda row: (row["q2c_lastmodifieddate"], row["id"]),
+            ):
+                changes = Changes()
+                for row in page:
+                    row = clean(row)
+                    key, when, fingerprint = str(row.get("id")), row.get("q2c_lastmodifieddate"), digest(row)
+                    if not (when == since and seen_at_cursor.get(key) == fingerprint):
+                        changes.rows.append(normalize(sq, spec, row))
+                    if when != cursor:
+                        cursor, boundary = when, {}
+                    boundary[key] = fingerprint
+                known.add(r["id"] for r in page if "id" in r)
+                state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
+                if changes.rows:
+                    yield changes
     expected = (int(probe.get("n", "0")), int(probe.get("s", "0")))
     if (known.count, known.total) != expected:
         yield from _reconcile_ids(sq, spec, known, int(probe.get("m", "0")))
         state["id_ranges"] = known.ranges
 
 
+def _windows(sq: SuiteQL, spec: SuiteQLTable, since: str | None, until: str, rows: int) -> list[tuple]:
+    """[since, until] as consecutive (lower, upper) ranges of whole days holding at most ``window_rows`` rows
+    each (a busier day is a window of its own)."""
+    if rows <= sq.window_rows:
+        return [(since, until)]
+    a, day = spec.alias, f"TO_CHAR({spec.alias}.lastmodifieddate, '{settings.DATE_FORMAT}')"
+
+    def per_day(last: tuple | None) -> str:  # keyset on the day too: years of days exceed no cap either
+        start = since if last is None else f"{date.fromisoformat(last[0]) + timedelta(days=1)} 00:00:00"
+        lower = f" AND {a}.lastmodifieddate >= {_ts(start)}" if start else ""
+        return (
+            f"SELECT {day} AS day, COUNT(*) AS n FROM {spec.sql_table} {a}"
+            f" WHERE {a}.lastmodifieddate <= {_ts(until)}{lower} GROUP BY {day} ORDER BY {day}"
+        )
+
+    days = [(r["day"], int(r["n"])) for page in sq.keyset_pages(per_day, lambda r: (r["day"],)) for r in page]
+    groups: list[list[str]] = []
+    count = 0
+    for name, n in days:
+        if not groups or count + n > sq.window_rows:
+            groups.append([])
+            count = 0
+        groups[-1].append(name)
+        count += n
+    windows = [(f"{g[0]} 00:00:00", f"{g[-1]} 23:59:59") for g in groups]
+    if not windows:
+        return [(since, until)]
+    windows[0] = (since, windows[0][1])
+    windows[-1] = (windows[-1][0], until)
+    return windows
+
+
 def _reconcile_ids(sq: SuiteQL, spec: SuiteQLTable, known: IdSet, max_id: int) -> Iterator[Changes]:
+    """All ids, keyset-paged: known ones absent were deleted; ones up to the probe's MAX(id) never read are
+    read now (higher ones were created after the probe, and the next run's window has them)."""
     a = spec.alias
     present: set[int] = set()
     for page in sq.keyset_pages(
         lambda last: (
-            f"SELECT {a}.id FROM {spec.sql_table} {a} WHERE {a}.id <= {max_id}"
-            + (f" AND {a}.id > {_int(last[0])}" if last else "")
+            f"SELECT {a}.id FROM {spec.sql_table} {a}"
+            + (f" WHERE {a}.id > {_int(last[0])}" if last else "")
             + f" ORDER BY {a}.id"
         ),
         lambda row: (row["id"],),
     ):
         present.update(_int(r["id"]) for r in page)
-    deleted = [str(i) for i in known.ids() if i <= max_id and i not in present]
-    missing = sorted(present.difference(known.ids()))
+    deleted = [str(i) for i in known.ids() if i not in present]
+    missing = sorted(i for i in present.difference(known.ids()) if i <= max_id)
     logger.info(f"erp {spec.name}: id reconciliation found {len(deleted)} deleted, {len(missing)} unread")
     for start in range(0, len(missing), settings.IN_LIST_MAX):
         chunk = [str(i) for i in missing[start : start + settings.IN_LIST_MAX]]
@@ -451,8 +492,9 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
     table = raw_table(spec)
 
     def write(changes: Changes):
+        # dlt interleaves the calls for consecutive batches: the owners in state are read and written with
+        # no yield in between
         state = dlt.current.resource_state()
-        owners = IdSet(state.get("owner_ranges", ()))
         parents = changes.changed_ids
         emptied: list[str] = []
         for start in range(0, len(parents), settings.IN_LIST_MAX):
@@ -471,13 +513,16 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
                 track_fields(rows)
                 yield from emit(settings.SOURCE, table, rows)
             emptied += [p for p in chunk if p not in with_rows]
+            owners = IdSet(state.get("owner_ranges", ()))
             owners.add(with_rows)
+            state["owner_ranges"] = owners.ranges
         # a parent left with no rows still has its old ones in raw: a tombstone on the merge key removes them
+        owners = IdSet(state.get("owner_ranges", ()))
         gone = [p for p in emptied + changes.deleted if p.isdigit() and owners.contains(int(p))]
-        yield from _emit_tombstones(table, parent_column, gone)
         if gone:
             owners.remove(gone)
-        state["owner_ranges"] = owners.ranges
+            state["owner_ranges"] = owners.ranges
+        yield from _emit_tombstones(table, parent_column, gone)
 
     return dlt.transformer(write, name=spec.name, **resource_hints(table))
 

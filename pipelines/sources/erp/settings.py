@@ -19,6 +19,9 @@ REAL_HOST = "https://{account}.suitetalk.api.netsuite.com"  # when only ``accoun
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 RECORD_PATH = "/services/rest/record/v1"
 PAGE_SIZE = 1000  # SuiteQL's maximum ``limit``
+# a keyset page costs what sorting its whole range costs: long ranges are read in windows of whole days
+# holding about this many pages of rows
+WINDOW_PAGES = 2
 IN_LIST_MAX = 1000  # Oracle refuses IN lists longer than 1,000 expressions: one page of transactions
 TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"  # seconds kept, so the cursor is exact
 DATE_FORMAT = "YYYY-MM-DD"
@@ -42,8 +45,7 @@ class SuiteQLTable:
     write_disposition: str
     why: str
     merge_key: tuple[str, ...] | None = None
-    where: str | None = None  # a fixed filter
-    order_key: tuple[str, ...] = ("id",)  # keyset paging order (unique)
+    order_key: tuple[str, ...] = ("id",)  # the unique order rows are paged in
     computed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column → the columns joined by ":"
 
 
@@ -254,6 +256,7 @@ PAYMENT_LINK = SuiteQLTable(
     "credit memo), so when that document changes its links are replaced as a whole; link_key "
     "(previousdoc:previousline:nextdoc:nextline:linktype) is one link, the table having no id",
     merge_key=("nextdoc",),
+    order_key=("nextdoc", "nextline", "previousdoc", "previousline", "linktype"),  # unique: offsets stay stable
     computed={"link_key": ("previousdoc", "previousline", "nextdoc", "nextline", "linktype")},
 )
 
