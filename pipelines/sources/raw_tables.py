@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 
 QUARANTINE_TABLE = "_q2c_quarantine"
@@ -203,6 +204,14 @@ def quarantine_row(source: str, table: str, obj: Any, reason: str) -> dict:
     }
 
 
+def _json_text(obj: Any) -> str:
+    """Compact JSON text of an object (orjson: ~8x faster than json, the largest cost of a page otherwise)."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:  # what orjson cannot write (an integer beyond 64 bits) json can
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
 Extra = dict[str, Any] | Callable[[dict], dict[str, Any]] | None
 
 
@@ -237,7 +246,7 @@ def to_rows(
         row_extra = extra(obj) if callable(extra) else extra
         for name in table.extra_columns:
             columns[name].append((row_extra or {}).get(name))
-        columns["payload"].append(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+        columns["payload"].append(_json_text(obj))
     if not columns["payload"]:
         return None, bad
     return pa.table(columns, schema=table.arrow_schema), bad

@@ -6,6 +6,7 @@ from typing import Any
 
 import dlt
 from dlt.common.typing import TSecretStrValue
+from dlt.sources.helpers.requests import RequestException
 
 from pipelines.sources.billing import helpers, settings
 from pipelines.sources.http_client import CountingClient, RequestStats
@@ -30,13 +31,13 @@ def source(
     session = (client or CountingClient(RequestStats())).session
     api = helpers.StripeApi(base_url, api_key, api_version, session)
     events_state = dlt.current.source_state().get("resources", {}).get("events", {})
-    plan = helpers.plan_run(api, events_state)  # before anything is listed: the cursor comes first
-    if plan.backfill:
-        collections = helpers.backfill_resources(api, api_key, api_version, plan)
-    else:
-        collections = helpers.event_state_resources(api, plan)
+    try:
+        plan = helpers.plan_run(api, events_state)  # before anything is listed: the cursor comes first
+    except (helpers.StripeApiError, RequestException) as exc:
+        return helpers.failed_run(exc)  # raised again during extraction: the run's summary carries it
+    build = helpers.backfill_resources if plan.backfill else helpers.event_state_resources
     return [
-        *collections,
+        *build(api, plan),
         helpers.events_resource(api, plan),
-        *helpers.balance_transactions_resources(api, api_key, api_version),
+        helpers.balance_transactions_resource(api),
     ]

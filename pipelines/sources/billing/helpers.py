@@ -1,20 +1,20 @@
-"""What the declarative config cannot say about Stripe: cursor paging, the run plan (backfill or events),
-the newest state of each object from its events, and child rows (lines, items) written with their parent.
+"""Stripe paging, the run plan (backfill or events) and the resources that write raw rows.
 
 A run is one of two kinds, decided before anything is extracted (:func:`plan_run`):
 
 - **backfill** (first run, or the events cursor fell out of Stripe's 30-day event window): the newest event
-  is recorded as the cursor *first*, then every collection is listed in full (declarative ``rest_api``
-  resources with :class:`StripePaginator`). Rows get ``_q2c_state_version`` = the cursor's second
-  × VERSION_SLOTS − 1, i.e. older than any event from that second on.
-- **events**: ``/v1/events`` is read from the cursor (minus a small overlap) and, per object, the newest
-  state is applied: events are deduplicated by id, grouped by object, and ordered by (created, the state's
-  place in its second, event id) — within one second the ``previous_attributes`` chain tells which state
-  follows which, and the event type's lifecycle rank (created < updated < other < deleted) breaks what is
-  left. A state is written only if its version is newer than the row's version in raw, so late, repeated
-  or reordered deliveries never overwrite a newer state.
+  is recorded as the cursor *first*, then every collection is listed in full. Rows get
+  ``_q2c_state_version`` = the cursor's second × VERSION_SLOTS − 1: older than any event from that second on.
+- **events**: ``/v1/events`` is read from the cursor (minus a small overlap); per object the newest state
+  (:mod:`.event_order`) is written if it is newer than the version raw holds.
 
-Balance transactions have no events and never change: they load incrementally on ``created`` everywhere.
+Balance transactions have no events and never change: they load incrementally on ``created`` in both.
+
+Why not ``rest_api`` resources: they yield one item per page, and dlt recomputes an Arrow item's table
+schema for every item (≈ 2.5 ms each: the M backfill's extract took 23 s with one Arrow table per page,
+16 s with 5,000-row tables), so each resource here pages itself (same Stripe semantics: ``limit`` /
+``starting_after`` / ``has_more``) and yields a few large Arrow tables. The endpoints and their parameters
+stay declared as data in :mod:`.settings`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import orjson
+import pyarrow as pa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.extract.items import DataItemWithMeta
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from dlt.sources.rest_api import rest_api_resources
 
 from pipelines.sources.billing import settings
+from pipelines.sources.billing.event_order import ObjectState, is_event, latest_states
 from pipelines.sources.billing.settings import Collection
-from pipelines.sources.raw_tables import RawTable, emit, resource_hints, track_fields
+from pipelines.sources.raw_tables import (
+    QUARANTINE_HINTS,
+    Extra,
+    RawTable,
+    resource_hints,
+    table_hints,
+    to_rows,
+    track_fields,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,44 +53,12 @@ SOURCE = settings.SOURCE_NAME
 # -- HTTP ----------------------------------------------------------------------------------------------
 
 
-def cache_json(response: Any, *args: Any, **kwargs: Any) -> Any:
-    """A response hook: the body is parsed once however often it is read (data selector, then paginator)."""
-    parse = response.json
-    cached: list[Any] = []
-
-    def json_once(**kw: Any) -> Any:
-        if not cached:
-            cached.append(parse(**kw))
-        return cached[0]
-
-    response.json = json_once
-    return response
-
-
-class StripePaginator(BasePaginator):
-    """Stripe's cursor paging: the next page starts after this page's last id, while ``has_more`` is true."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._last_id: str | None = None
-
-    def init_request(self, request: Any) -> None:
-        request.register_hook("response", cache_json)
-
-    def update_state(self, response: Any, data: list[Any] | None = None) -> None:
-        self._last_id = data[-1]["id"] if data else None
-        self._has_next_page = bool(response.json().get("has_more")) and self._last_id is not None
-
-    def update_request(self, request: Any) -> None:
-        request.params["starting_after"] = self._last_id
-
-
 class StripeApiError(RuntimeError):
     pass
 
 
 class StripeApi:
-    """Requests the declarative config does not make, on the run's counting, retrying session."""
+    """Stripe's list and retrieve requests, on the run's counting, retrying session."""
 
     def __init__(self, base_url: str, api_key: str, api_version: str, session: Any) -> None:
         self.base_url = base_url.rstrip("/")
@@ -93,14 +69,17 @@ class StripeApi:
         response = self.session.get(self.base_url + path, params=params, headers=self.headers)
         if response.status_code >= 400:
             try:
-                message = response.json()["error"]["message"]
-            except Exception:  # any unparseable body: report the status and text
+                message = orjson.loads(response.content)["error"]["message"]
+            except Exception:  # any unparseable body: report the status and the text
                 message = response.text[:200]
             raise StripeApiError(f"GET {path} → {response.status_code}: {message}")
-        return response.json()
+        return orjson.loads(response.content)
 
-    def pages(self, path: str, params: dict[str, Any] | None = None, starting_after: str | None = None):
-        """Every page of a list (newest first), as lists of objects."""
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None, starting_after: str | None = None
+    ) -> Iterator[list[dict]]:
+        """Every page of a list (newest first): ``limit`` 100, the next page ``starting_after`` this page's
+        last id, while ``has_more``."""
         query = {"limit": settings.PAGE_LIMIT, **(params or {})}
         while True:
             if starting_after:
@@ -113,40 +92,48 @@ class StripeApi:
             starting_after = data[-1]["id"]
 
 
-def rest_api_config(api: StripeApi, api_key: str, api_version: str, resources: list[dict]) -> dict:
-    return {
-        "client": {
-            "base_url": api.base_url,
-            "headers": {"Stripe-Version": api_version},
-            "auth": {"type": "bearer", "token": api_key},
-            "session": api.session,
-        },
-        "resource_defaults": {
-            "primary_key": "id",
-            "selected": False,  # pages feed the transformers that write raw rows (Arrow, quarantine)
-            "parallelized": True,
-            "endpoint": {"data_selector": "data", "params": {"limit": settings.PAGE_LIMIT}},
-        },
-        "resources": resources,
-    }
+# -- writing rows in large Arrow tables ------------------------------------------------------------------
+
+
+class Batches:
+    """Turns a resource's pages into raw rows and hands them to dlt as a few large Arrow tables per raw table
+    (what :func:`~pipelines.sources.raw_tables.emit` does per page); set-aside rows go out at once."""
+
+    def __init__(self, rows: int | None = None) -> None:
+        self.rows = rows or settings.BATCH_ROWS
+        self._parts: dict[str, list[pa.Table]] = defaultdict(list)
+        self._counts: dict[str, int] = defaultdict(int)
+        self._tables: dict[str, RawTable] = {}
+
+    def add(self, table: RawTable, objects: Sequence[Any], extra: Extra = None) -> Iterator[Any]:
+        rows, bad = to_rows(SOURCE, table, objects, extra)
+        if bad:
+            yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
+        if rows is None:
+            return
+        self._tables[table.name] = table
+        self._parts[table.name].append(rows)
+        self._counts[table.name] += rows.num_rows
+        if self._counts[table.name] >= self.rows:
+            yield self._flush(table.name)
+
+    def close(self) -> Iterator[Any]:
+        for name in [n for n, parts in self._parts.items() if parts]:
+            yield self._flush(name)
+
+    def _flush(self, name: str) -> Any:
+        rows = pa.concat_tables(self._parts.pop(name))
+        self._counts[name] = 0
+        hints = dlt.mark.make_hints(**table_hints(self._tables[name]))
+        return dlt.mark.with_hints(rows, hints, create_table_variant=True)
 
 
 # -- the run plan ----------------------------------------------------------------------------------------
 
 
 def _cursor_of(events: Iterable[dict]) -> dict | None:
-    newest = max(((e["created"], e["id"]) for e in events if _is_event(e)), default=None)
+    newest = max(((e["created"], e["id"]) for e in events if is_event(e)), default=None)
     return None if newest is None else {"created": newest[0], "id": newest[1]}
-
-
-def _is_event(e: Any) -> bool:
-    return (
-        isinstance(e, dict)
-        and isinstance(e.get("id"), str)
-        and isinstance(e.get("created"), int)
-        and isinstance(e.get("type"), str)
-        and isinstance((e.get("data") or {}).get("object"), dict)
-    )
 
 
 @dataclass
@@ -196,116 +183,27 @@ def plan_run(api: StripeApi, events_state: dict) -> RunPlan:
     return RunPlan(True, reason, _cursor_of(data), events=data, backfill_more=more)
 
 
-# -- newest state per object -----------------------------------------------------------------------------
+def failed_run(error: Exception) -> Any:
+    """A resource that raises ``error`` when extracted, so a failure before extraction ends the run the way
+    an extraction failure does (the runner reports it in the summary)."""
+
+    @dlt.resource(name="events", **resource_hints(settings.EVENTS))
+    def events() -> Iterator[Any]:
+        raise error
+        yield
+
+    return events
 
 
-@dataclass(frozen=True)
-class ObjectState:
-    obj: dict
-    version: int
-    deleted: bool
-
-
-def event_rank(event_type: str) -> int:
-    if event_type.endswith(".created"):
-        return settings.EVENT_RANK_CREATED
-    if event_type.endswith(".deleted") and event_type not in settings.NOT_A_DELETION:
-        return settings.EVENT_RANK_DELETED
-    if event_type.endswith(".updated"):
-        return settings.EVENT_RANK_UPDATED
-    return settings.EVENT_RANK_OTHER
-
-
-def _matches(obj: Any, previous: dict) -> bool:
-    """Whether ``obj`` has the old values an update's ``previous_attributes`` lists (nested objects partially)."""
-    if not isinstance(obj, dict):
-        return False
-    for key, old in previous.items():
-        value = obj.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and old.get("object") != "list":
-            if not _matches(value, old):
-                return False
-        elif value != old:
-            return False
-    return True
-
-
-def order_states(events: Sequence[dict]) -> list[tuple[dict, int]]:
-    """Events about one object within one second → (event, place of its state), 0 = the oldest state.
-
-    The same events in any delivery order give the same places. A state S follows state R when an update
-    to S lists R's values as its ``previous_attributes``; what that chain leaves open goes by the highest
-    lifecycle rank among the state's events, then the highest event id.
-    """
-    states: dict[str, list[dict]] = defaultdict(list)
-    key_of: dict[str, str] = {}
-    for e in events:
-        key = json.dumps(e["data"]["object"], sort_keys=True)
-        states[key].append(e)
-        key_of[e["id"]] = key
-    keys = sorted(states)
-    if len(keys) == 1:
-        return [(e, 0) for e in events]
-    edges = sorted(
-        {
-            (other, key)
-            for key in keys
-            for e in states[key]
-            if isinstance(e["data"].get("previous_attributes"), dict) and e["data"]["previous_attributes"]
-            for other in keys
-            if other != key and _matches(states[other][0]["data"]["object"], e["data"]["previous_attributes"])
-        }
-    )
-    depth = dict.fromkeys(keys, 0)
-    for _ in range(len(keys)):  # longest path; bounded, so a cycle (A → B → A) cannot loop
-        changed = False
-        for before, after in edges:
-            if depth[before] + 1 > depth[after] and depth[before] + 1 < len(keys):
-                depth[after] = depth[before] + 1
-                changed = True
-        if not changed:
-            break
-    ordered = sorted(
-        keys, key=lambda k: (depth[k], max(event_rank(e["type"]) for e in states[k]), max(e["id"] for e in states[k]))
-    )
-    place = {k: i for i, k in enumerate(ordered)}
-    return [(e, place[key_of[e["id"]]]) for e in events]
-
-
-def latest_states(events: Iterable[dict], seen: frozenset[str] = frozenset()) -> dict[str, dict[str, ObjectState]]:
-    """table → object id → the newest state among ``events`` (skipped when its event was applied before)."""
-    tables = {c.object_type: c.table.name for c in settings.COLLECTIONS}
-    by_object: dict[str, dict[int, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
-    for e in events:
-        if not _is_event(e):
-            continue  # the events table sets it aside with its reason
-        obj = e["data"]["object"]
-        if obj.get("object") in tables and isinstance(obj.get("id"), str):
-            by_object[obj["id"]][e["created"]][e["id"]] = e  # keyed by id: duplicates collapse
-    result: dict[str, dict[str, ObjectState]] = defaultdict(dict)
-    for object_id, seconds in by_object.items():
-        second = max(seconds)
-        ranked = order_states(sorted(seconds[second].values(), key=lambda e: e["id"]))
-        last, place = max(ranked, key=lambda p: (p[1], event_rank(p[0]["type"]), p[0]["id"]))
-        if last["id"] in seen:
-            continue  # the newest state was applied by an earlier run (or was in its backfill)
-        obj = last["data"]["object"]
-        version = second * settings.VERSION_SLOTS + min(place, settings.VERSION_SLOTS - 1)
-        deleted = event_rank(last["type"]) == settings.EVENT_RANK_DELETED
-        result[tables[obj["object"]]][object_id] = ObjectState(obj, version, deleted)
-    return result
-
-
-# -- raw lookups (the destination is read, never written, during extraction) ------------------------------
+# -- raw lookups (before extraction: the destination is read, never written, by the source) ---------------
 
 
 def _query_raw(sql_template: str, table: str, ids: Sequence[str]) -> list[tuple]:
     if not ids:
         return []
-    pipeline = dlt.current.pipeline()
     rows: list[tuple] = []
     try:
-        with pipeline.sql_client() as client:
+        with dlt.current.pipeline().sql_client() as client:
             qualified = client.make_qualified_table_name(table)
             for start in range(0, len(ids), 1000):
                 chunk = list(ids[start : start + 1000])
@@ -322,9 +220,8 @@ def _newer_than_raw(latest: dict[str, dict[str, ObjectState]]) -> dict[str, list
         ids = sorted(states)
         rows = _query_raw("select id, _q2c_state_version from {table} where id in ({ids})", table, ids)
         held = {r[0]: r[1] for r in rows}
-        changes[table] = [
-            states[i] for i in ids if held.get(i) is None or states[i].version > held[i]
-        ]  # not newer than raw: a late or repeated event
+        # a state not newer than raw's is a late or repeated event: never written over a newer one
+        changes[table] = [states[i] for i in ids if held.get(i) is None or states[i].version > held[i]]
     return changes
 
 
@@ -341,7 +238,7 @@ def _raw_children(child: RawTable, parent_column: str, parent_ids: Sequence[str]
     return found
 
 
-# -- resources ---------------------------------------------------------------------------------------------
+# -- children: lines and items, written with their parent's state -----------------------------------------
 
 
 def _parent_column(collection: Collection) -> str:
@@ -349,16 +246,14 @@ def _parent_column(collection: Collection) -> str:
     return next(name for name in collection.child.extra_columns if name not in settings.STATE_COLUMNS)
 
 
-def _with_table(items: Iterable[Any], table: RawTable) -> Iterator[Any]:
-    """Route emitted Arrow rows to ``table`` (a child of the resource's own table); quarantine rows as marked."""
-    hints = dlt.mark.make_hints(**resource_hints(table))
-    for item in items:
-        yield item if isinstance(item, DataItemWithMeta) else dlt.mark.with_hints(item, hints)
+def _embedded(collection: Collection, parent: dict) -> dict:
+    value = parent.get(collection.child_list or "")
+    return value if isinstance(value, dict) else {}
 
 
 def _children(api: StripeApi, collection: Collection, parent: dict) -> list[dict]:
     """All of a parent's lines or items: the embedded page, then the rest from the list endpoint."""
-    embedded = parent.get(collection.child_list or "") or {}
+    embedded = _embedded(collection, parent)
     children = list(embedded.get("data") or [])
     if embedded.get("has_more") and collection.child_path:
         if collection.child_parent_param:  # subscription items: a filtered list, read whole
@@ -374,8 +269,8 @@ def _children(api: StripeApi, collection: Collection, parent: dict) -> list[dict
 
 def _fetch_children(api: StripeApi, collection: Collection, parents: Sequence[dict]) -> dict[str, list[dict]]:
     """Children of a page of parents; only parents with more than the embedded page make requests."""
-    more = [p for p in parents if ((p.get(collection.child_list or "") or {}).get("has_more"))]
-    found = {p["id"]: list(((p.get(collection.child_list or "") or {}).get("data")) or []) for p in parents}
+    found = {p["id"]: list(_embedded(collection, p).get("data") or []) for p in parents}
+    more = [p for p in parents if _embedded(collection, p).get("has_more")]
     if more:
         with ThreadPoolExecutor(min(settings.LINE_FETCH_WORKERS, len(more))) as pool:
             for parent, children in zip(more, pool.map(lambda p: _children(api, collection, p), more), strict=True):
@@ -383,17 +278,16 @@ def _fetch_children(api: StripeApi, collection: Collection, parents: Sequence[di
     return found
 
 
-def _emit_children(
+def _child_rows(
     api: StripeApi,
     collection: Collection,
     parents: Sequence[dict],
     state_of: Callable[[str], tuple[bool, int]],
-    previous: dict[str, dict[str, tuple]] | None = None,
-) -> Iterator[Any]:
-    """Child rows of ``parents`` with their parent's state. Given what raw holds (``previous``), children
-    that did not change are not written again, and those the parent no longer lists are written deleted."""
-    child = collection.child
-    assert child is not None
+    held: dict[str, dict[str, tuple]] | None = None,
+) -> tuple[list[dict], Callable[[dict], dict]]:
+    """Child rows of ``parents`` with their parent's state (the objects, and their extra columns). Given what
+    raw holds (``held``), children that did not change are left out, and those the parent no longer lists
+    are written again, deleted."""
     parent_column = _parent_column(collection)
     good = [p for p in parents if isinstance(p, dict) and isinstance(p.get("id"), str)]
     current = _fetch_children(api, collection, good)
@@ -401,85 +295,70 @@ def _emit_children(
     extra: dict[int, dict] = {}
     for parent in good:
         deleted, version = state_of(parent["id"])
-        held = (previous or {}).get(parent["id"], {})
+        before = (held or {}).get(parent["id"], {})
         listed = [c for c in current[parent["id"]] if isinstance(c, dict)]
         ids = {c.get("id") for c in listed}
-        gone = [payload for child_id, (payload, _) in sorted(held.items()) if child_id not in ids]
+        gone = [payload for child_id, (payload, _) in sorted(before.items()) if child_id not in ids]
         for c, is_deleted in [(c, deleted) for c in listed] + [(c, True) for c in gone]:
-            if held.get(c.get("id")) == (c, is_deleted):
+            if before.get(c.get("id")) == (c, is_deleted):
                 continue  # unchanged: the row stays as it is
             rows.append(c)
             extra[id(c)] = {parent_column: parent["id"], "deleted": is_deleted, "_q2c_state_version": version}
-    if rows:
-        yield from _with_table(emit(SOURCE, child, rows, extra=lambda o: extra[id(o)]), child)
+    return rows, lambda o: extra[id(o)]
 
 
-def backfill_resources(api: StripeApi, api_key: str, api_version: str, plan: RunPlan) -> list[Any]:
-    """Every collection listed in full: declarative list resources, each feeding a transformer that writes
-    its pages (and their lines or items) as raw rows."""
-    config = rest_api_config(
-        api,
-        api_key,
-        api_version,
-        [
-            {
-                "name": f"{c.table.name}_pages",
-                "endpoint": {
-                    "path": c.path,
-                    "params": dict(c.params),
-                    "paginator": StripePaginator(),
-                },
-            }
-            for c in settings.COLLECTIONS
-        ],
-    )
-    pages = {r.name: r for r in rest_api_resources(config)}
-    state = {"deleted": False, "_q2c_state_version": plan.backfill_version}
-    return [_backfill_transformer(api, c, pages[f"{c.table.name}_pages"], state) for c in settings.COLLECTIONS]
+# -- resources ---------------------------------------------------------------------------------------------
 
 
-def _backfill_transformer(api: StripeApi, collection: Collection, pages: Any, state: dict) -> Any:
-    @dlt.transformer(data_from=pages, name=collection.table.name, **resource_hints(collection.table))
-    def rows(page: list[dict]) -> Iterator[Any]:
-        track_fields(page)
-        yield from emit(SOURCE, collection.table, page, extra=state)
-        if collection.child is not None:
-            version = state["_q2c_state_version"]
-            yield from _emit_children(api, collection, page, lambda _id: (False, version))
+def backfill_resources(api: StripeApi, plan: RunPlan) -> list[Any]:
+    """Every collection listed in full, in parallel."""
+    return [_backfill_resource(api, c, plan.backfill_version) for c in settings.COLLECTIONS]
 
-    return rows
+
+def _backfill_resource(api: StripeApi, collection: Collection, version: int) -> Any:
+    table = collection.table
+
+    @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
+    def listed() -> Iterator[Any]:
+        state = {"deleted": False, "_q2c_state_version": version}
+        batches = Batches()
+        for page in api.pages(collection.path, dict(collection.params)):
+            track_fields(page)
+            yield from batches.add(table, page, state)
+            if collection.child is not None:
+                yield from batches.add(
+                    collection.child, *_child_rows(api, collection, page, lambda _: (False, version))
+                )
+        yield from batches.close()
+
+    return listed
 
 
 def event_state_resources(api: StripeApi, plan: RunPlan) -> list[Any]:
-    """Every collection brought up to date from the events read by the plan."""
+    """Every collection brought up to date from the events the plan read."""
     return [_event_state_resource(api, c, plan) for c in settings.COLLECTIONS]
 
 
 def _event_state_resource(api: StripeApi, collection: Collection, plan: RunPlan) -> Any:
-    @dlt.resource(name=collection.table.name, parallelized=True, **resource_hints(collection.table))
+    table = collection.table
+
+    @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
     def newest_states() -> Iterator[Any]:
-        changes = plan.changes.get(collection.table.name, [])
+        changes = plan.changes.get(table.name, [])
         if not changes:
             return
-        objects = [c.obj for c in changes]
-        track_fields(objects)
+        track_fields([c.obj for c in changes])
         by_id = {c.obj["id"]: c for c in changes}
+        state = {i: {"deleted": c.deleted, "_q2c_state_version": c.version} for i, c in by_id.items()}
+        batches = Batches()
         for start in range(0, len(changes), settings.PAGE_LIMIT):
-            chunk = changes[start : start + settings.PAGE_LIMIT]
-            yield from emit(
-                SOURCE,
-                collection.table,
-                [c.obj for c in chunk],
-                extra=lambda o: {"deleted": by_id[o["id"]].deleted, "_q2c_state_version": by_id[o["id"]].version},
-            )
+            objects = [c.obj for c in changes[start : start + settings.PAGE_LIMIT]]
+            yield from batches.add(table, objects, lambda o: state[o["id"]])
             if collection.child is not None:
-                yield from _emit_children(
-                    api,
-                    collection,
-                    [c.obj for c in chunk],
-                    lambda i: (by_id[i].deleted, by_id[i].version),
-                    plan.held_children.get(collection.child.name, {}),
-                )
+                held = plan.held_children.get(collection.child.name, {})
+                children = _child_rows(api, collection, objects, lambda i: (by_id[i].deleted, by_id[i].version), held)
+                yield from batches.add(collection.child, *children)
+        yield from batches.close()
 
     return newest_states
 
@@ -493,24 +372,23 @@ def events_resource(api: StripeApi, plan: RunPlan) -> Any:
         listed: dict[str, int] = {}  # every event read this run (already loaded ones too): id → created
         pages: Iterable[list[dict]] = [plan.events]
         if plan.backfill and plan.backfill_more:
-            pages = _chain([plan.events], api.pages(settings.EVENTS_PATH, starting_after=plan.backfill_more))
+            more = api.pages(settings.EVENTS_PATH, starting_after=plan.backfill_more)
+            pages = (page for group in ([plan.events], more) for page in group)
+        batches = Batches()
         for page in pages:
             fresh = []
             for e in page:
                 key = e.get("id") if isinstance(e, dict) else None
                 if not isinstance(key, str):
-                    fresh.append(e)  # set aside by emit, with its reason
-                    continue
-                if key in listed or key in plan.seen:
-                    continue  # a repeated delivery, or loaded by an earlier run
-                listed[key] = e.get("created") if isinstance(e.get("created"), int) else 0
-                fresh.append(e)
-            for e in page:
-                if isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("created"), int):
-                    listed.setdefault(e["id"], e["created"])
+                    fresh.append(e)  # set aside (quarantined) with its reason
+                elif key not in listed and key not in plan.seen:  # else: a repeat, or loaded by an earlier run
+                    fresh.append(e)
+                if isinstance(key, str) and isinstance(e.get("created"), int):
+                    listed.setdefault(key, e["created"])
             if fresh:
                 track_fields(fresh)
-                yield from emit(SOURCE, settings.EVENTS, fresh)
+                yield from batches.add(settings.EVENTS, fresh)
+        yield from batches.close()
         cursor = plan.cursor
         newest = _cursor_of(plan.events)
         if not plan.backfill and newest and (newest["created"], newest["id"]) > (cursor["created"], cursor["id"]):
@@ -526,38 +404,35 @@ def events_resource(api: StripeApi, plan: RunPlan) -> Any:
     return events
 
 
-def _chain(*iterables: Iterable[Any]) -> Iterator[Any]:
-    for it in iterables:
-        yield from it
-
-
-def balance_transactions_resources(api: StripeApi, api_key: str, api_version: str) -> list[Any]:
-    """Balance transactions: immutable and without events, so incremental on ``created`` (declarative)."""
-    config = rest_api_config(
-        api,
-        api_key,
-        api_version,
-        [
-            {
-                "name": "balance_transactions_pages",
-                "endpoint": {
-                    "path": settings.BALANCE_TRANSACTIONS_PATH,
-                    "paginator": StripePaginator(),
-                    "params": {
-                        # gte, not gt: a transaction created later in the last second seen is not lost; the
-                        # ones already seen in that second are skipped by dlt's incremental (by primary key)
-                        "created[gte]": {"type": "incremental", "cursor_path": "created", "initial_value": 0},
-                    },
-                },
-            }
-        ],
-    )
-    (pages,) = rest_api_resources(config)
+def balance_transactions_resource(api: StripeApi) -> Any:
+    """Balance transactions: immutable and without events, so incremental on ``created``: ``created[gte]`` the
+    last second seen (a transaction created later in that second is not lost), minus the ids already seen in
+    that second."""
     table = settings.BALANCE_TRANSACTIONS
 
-    @dlt.transformer(data_from=pages, name=table.name, **resource_hints(table))
-    def balance_transactions(page: list[dict]) -> Iterator[Any]:
-        track_fields(page)
-        yield from emit(SOURCE, table, page)
+    @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
+    def balance_transactions() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        last, known = state.get("last_created"), set(state.get("ids_at_last_created", ()))
+        params = {} if last is None else {"created[gte]": last}
+        newest, at_newest = last, set(known)
+        batches = Batches()
+        for page in api.pages(settings.BALANCE_TRANSACTIONS_PATH, params):
+            fresh = [o for o in page if not (isinstance(o, dict) and o.get("created") == last and o.get("id") in known)]
+            for o in fresh:
+                created = o.get("created") if isinstance(o, dict) else None
+                if not isinstance(created, int) or isinstance(created, bool):
+                    continue  # set aside (quarantined); not a cursor value
+                if newest is None or created > newest:
+                    newest, at_newest = created, set()
+                if created == newest:
+                    at_newest.add(o.get("id"))
+            if fresh:
+                track_fields(fresh)
+                yield from batches.add(table, fresh)
+        yield from batches.close()
+        if newest is not None:
+            state["last_created"] = newest
+            state["ids_at_last_created"] = sorted(i for i in at_newest if isinstance(i, str))
 
-    return [balance_transactions]
+    return balance_transactions

@@ -14,8 +14,14 @@ API_VERSION = "2026-10-28.endive"  # pinned: the object shapes this source reads
 PAGE_LIMIT = 100  # Stripe's maximum page size
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe lists events of the last 30 days only
 EVENTS_OVERLAP_SECONDS = 300  # later runs re-read this much before the cursor: late events are still seen
+BATCH_ROWS = 5000  # rows per Arrow table handed to dlt (dlt's cost is per table, so few large ones)
 LINE_FETCH_WORKERS = 8  # concurrent `.../lines` requests for invoices with more lines than the embedded page
 VERSION_SLOTS = 1000  # _q2c_state_version = created * VERSION_SLOTS + rank of the state within its second
+
+# Merge by primary key with dlt's delete-insert, which deduplicates the staged rows. Not "upsert" (faster
+# here): a run killed after its rows reached the staging table but before the job was marked done copies
+# them again on recovery, and an upsert then inserts every such row twice (seen in the SIGKILL test).
+MERGE = "merge"
 
 # extra typed columns of every table that follows object state (filled by the source, not read from objects)
 STATE_COLUMNS = {"deleted": Kind.BOOLEAN, "_q2c_state_version": Kind.INTEGER}
@@ -31,11 +37,16 @@ _STATE_WHY = (
 CUSTOMERS = RawTable(
     "customers",
     [_ID, _CREATED, Column("email", Kind.TEXT), Column("currency", Kind.TEXT)],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
 PRODUCTS = RawTable(
-    "products", [_ID, _CREATED, Column("active", Kind.BOOLEAN)], why=_STATE_WHY, extra_columns=STATE_COLUMNS
+    "products",
+    [_ID, _CREATED, Column("active", Kind.BOOLEAN)],
+    why=_STATE_WHY,
+    write_disposition=MERGE,
+    extra_columns=STATE_COLUMNS,
 )
 PRICES = RawTable(
     "prices",
@@ -47,18 +58,21 @@ PRICES = RawTable(
         Column("unit_amount", Kind.MINOR_UNITS),
         Column("type", Kind.TEXT),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
 SUBSCRIPTIONS = RawTable(
     "subscriptions",
     [_ID, _CREATED, Column("customer", Kind.ID), Column("status", Kind.TEXT), Column("currency", Kind.TEXT)],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
 SUBSCRIPTION_ITEMS = RawTable(
     "subscription_items",
     [_ID, _CREATED, Column("price", Kind.ID), Column("quantity", Kind.INTEGER)],
+    write_disposition=MERGE,
     why="merge on the item id; written with its subscription's state (items removed from it are kept, deleted)",
     extra_columns={"subscription": Kind.ID, **STATE_COLUMNS},
 )
@@ -78,12 +92,14 @@ INVOICES = RawTable(
         Column("amount_remaining", Kind.MINOR_UNITS),
         Column("effective_at", Kind.UNIX_SECONDS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
 INVOICE_LINES = RawTable(
     "invoice_lines",
     [_ID, Column("currency", Kind.TEXT), Column("amount", Kind.MINOR_UNITS), Column("quantity", Kind.INTEGER)],
+    write_disposition=MERGE,
     why="merge on the line id; written with its invoice's state, all lines (lines a draft lost are kept, deleted)",
     extra_columns={"invoice": Kind.ID, **STATE_COLUMNS},
 )
@@ -97,6 +113,7 @@ INVOICEITEMS = RawTable(
         Column("currency", Kind.TEXT),
         Column("amount", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
@@ -112,6 +129,7 @@ INVOICE_PAYMENTS = RawTable(
         Column("amount_requested", Kind.MINOR_UNITS),
         Column("amount_paid", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
@@ -126,6 +144,7 @@ PAYMENT_INTENTS = RawTable(
         Column("amount", Kind.MINOR_UNITS),
         Column("amount_received", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
@@ -142,6 +161,7 @@ CHARGES = RawTable(
         Column("amount", Kind.MINOR_UNITS),
         Column("amount_refunded", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
@@ -157,6 +177,7 @@ REFUNDS = RawTable(
         Column("currency", Kind.TEXT),
         Column("amount", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
@@ -173,12 +194,14 @@ CREDIT_NOTES = RawTable(
         Column("total", Kind.MINOR_UNITS),
         Column("amount", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=_STATE_WHY,
     extra_columns=STATE_COLUMNS,
 )
 CREDIT_NOTE_LINES = RawTable(
     "credit_note_lines",
     [_ID, Column("invoice_line_item", Kind.ID), Column("amount", Kind.MINOR_UNITS), Column("quantity", Kind.INTEGER)],
+    write_disposition=MERGE,
     why="merge on the line id; written with its credit note's state",
     extra_columns={"credit_note": Kind.ID, **STATE_COLUMNS},
 )
@@ -194,6 +217,7 @@ BALANCE_TRANSACTIONS = RawTable(
         Column("fee", Kind.MINOR_UNITS),
         Column("net", Kind.MINOR_UNITS),
     ],
+    write_disposition=MERGE,
     why=(
         "merge on the id: balance transactions are immutable and have no events, so they load incrementally on "
         "`created` (created[gte] the last seen, the rows already seen in that second skipped); merge makes a re-read "
@@ -209,6 +233,7 @@ EVENTS = RawTable(
         Column("object_id", Kind.ID, path="data.object.id"),
         Column("object_type", Kind.TEXT, path="data.object.object"),
     ],
+    write_disposition=MERGE,
     why="merge on the event id: events are delivered more than once (overlap re-reads, duplicate delivery)",
 )
 
