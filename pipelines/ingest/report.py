@@ -14,10 +14,13 @@ def format_summary(summaries: Sequence[SourceSummary]) -> str:
         lines.append(f"{s.source}: {status} — {s.pages:,} pages, {s.retries:,} retries, {s.seconds:,.1f}s")
         for note in s.recovered:
             lines.append(f"  recovery: {note}")
-        if s.tables:
-            lines.append(f"  {'table':<28} {'loaded':>9} {'new':>9} {'updated':>9}")
-            for t in s.tables:
-                lines.append(f"  {t.table:<28} {t.rows_loaded:>9,} {t.new:>9,} {t.updated:>9,}")
+        changed = [t for t in s.tables if t.rows_loaded or t.new]
+        if changed:
+            lines.append(f"  {'table':<34} {'loaded':>9} {'new':>9} {'updated':>9}")
+            for t in changed:
+                lines.append(f"  {t.table:<34} {t.rows_loaded:>9,} {t.new:>9,} {t.updated:>9,}")
+        elif s.ok:
+            lines.append(f"  no changes in {len(s.tables)} tables")
         if s.quarantined:
             lines.append(f"  {s.quarantined:,} row(s) set aside in _q2c_quarantine (see reason and payload there)")
         if s.new_fields:
