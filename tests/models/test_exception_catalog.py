@@ -21,3 +21,11 @@ def test_catalog_equals_the_design_table():
     table = text.split("## Exception catalog", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"`([A-Z][A-Z_]+)`", table))
     assert documented == set(CODES)
+
+
+def test_the_generator_injects_exactly_the_public_catalog():
+    from sandbox.scenario import ground_truth
+
+    shorthand = {v for k, v in vars(ground_truth).items() if k.isupper() and isinstance(v, str) and k == v}
+    assert shorthand == set(CODES)
+    assert ground_truth.CATALOG == CODES
