@@ -144,10 +144,14 @@ class DocumentStore:
                     c.executemany(sql, rows)
                     count += len(rows)
                     rows = []
+                    # one transaction per batch: a single huge one grows the WAL to the size of the load
+                    c.execute("COMMIT")
+                    c.execute("BEGIN")
             if rows:
                 c.executemany(sql, rows)
                 count += len(rows)
             c.execute("COMMIT")
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
     def delete(self, name: str, obj_id: str) -> bool:
