@@ -191,6 +191,20 @@ class SuiteQL:
             self._local.conn = conn
         return conn
 
+    def _total(self, conn: sqlite3.Connection, sql: str) -> int:
+        """The query's row count, counted once per query until the data changes: a client paging
+        through a large result asks for the same total on every page, and counting is the costly part."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        totals: dict[str, tuple[int, int]] = self._local.__dict__.setdefault("totals", {})
+        cached = totals.get(sql)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        total = conn.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+        if len(totals) > 256:
+            totals.clear()
+        totals[sql] = (version, total)
+        return total
+
     def run(self, query: str, *, limit: int, offset: int) -> tuple[list[dict[str, str]], int]:
         """One page of rendered rows and the total row count."""
         check_select_only(query)
@@ -205,7 +219,7 @@ class SuiteQL:
         sql = translate(query).strip().rstrip(";")
         conn = self._conn()
         try:
-            total = conn.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+            total = self._total(conn, sql)
             cursor = conn.execute(f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", (limit, offset))
             names = [d[0].lower() for d in cursor.description]
             raw_rows = cursor.fetchall()

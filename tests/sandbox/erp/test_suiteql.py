@@ -159,3 +159,13 @@ def test_paging_across_more_than_1000_rows(big_server) -> None:
         assert [row["id"] for row in small["items"]] == ["1004", "1005"]
         assert suiteql(c, q, limit=1001).status_code == 400
         assert suiteql(c, q, limit=10, offset=5).status_code == 400
+
+
+def test_total_results_follow_writes_between_pages(client: httpx.Client) -> None:
+    """totalResults is counted once per query while the data is unchanged, and again after a write."""
+    query = "SELECT id FROM customer ORDER BY id"
+    first = suiteql(client, query, limit=1).json()
+    assert suiteql(client, query, limit=1, offset=1).json()["totalResults"] == first["totalResults"]
+    created = client.post("/record/v1/customer", json={"companyName": "Newco", "subsidiary": {"id": "1"}})
+    assert created.status_code == 204, created.text
+    assert suiteql(client, query, limit=1).json()["totalResults"] == first["totalResults"] + 1
