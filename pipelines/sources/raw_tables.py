@@ -24,6 +24,7 @@ from typing import Any
 import dlt
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 QUARANTINE_TABLE = "_q2c_quarantine"
 
@@ -215,41 +216,169 @@ def _json_text(obj: Any) -> str:
 Extra = dict[str, Any] | Callable[[dict], dict[str, Any]] | None
 
 
+_UNIX_US_MIN, _UNIX_US_MAX = -62135596800, 253402300799  # what datetime.fromtimestamp accepts (years 1..9999)
+_TYPE_CHECKED = {Kind.ID: str, Kind.TEXT: str}
+
+
+def _reader(col: Column) -> Callable[[dict], Any]:
+    """``col.read`` with the dotted path split once (to_rows calls it for every row and column)."""
+    if col.getter is not None:
+        return col.getter
+    parts = tuple((col.path or col.name).split("."))
+    if len(parts) == 1:
+        key = parts[0]
+
+        def read_one(obj: dict) -> Any:
+            value = obj.get(key)
+            if isinstance(value, dict) and "id" in value:
+                return value["id"]
+            return value
+
+        return read_one
+    return col.read
+
+
+@dataclass(frozen=True)
+class _Plan:
+    schema: pa.Schema
+    readers: list[tuple[str, Kind, Callable[[dict], Any]]]
+    unix_columns: list[str]
+
+
+_PLANS: dict[int, tuple[RawTable, _Plan]] = {}
+
+
+def _plan(table: RawTable) -> _Plan:
+    cached = _PLANS.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    plan = _Plan(
+        table.arrow_schema,
+        [(c.name, c.kind, _reader(c)) for c in table.columns],
+        [c.name for c in table.columns if c.kind is Kind.UNIX_SECONDS],
+    )
+    _PLANS[id(table)] = (table, plan)
+    return plan
+
+
+def _read_value(kind: Kind, value: Any) -> Any:
+    """``_convert``, except unix seconds stay integers (converted per column, see :func:`to_rows`)."""
+    if value is None:
+        return None
+    text_type = _TYPE_CHECKED.get(kind)
+    if text_type is not None:
+        if type(value) is not text_type and not isinstance(value, text_type):
+            raise BadValueError(f"expected text, got {type(value).__name__} {value!r}")
+        return value
+    if kind is Kind.UNIX_SECONDS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadValueError(f"expected unix seconds, got {type(value).__name__} {value!r}")
+        if not _UNIX_US_MIN <= value <= _UNIX_US_MAX:
+            datetime.fromtimestamp(value, tz=UTC)  # raises what it raised before (out of range)
+        return value
+    return _convert(kind, value)
+
+
 def to_rows(
     source: str, table: RawTable, objects: Iterable[dict], extra: Extra = None
 ) -> tuple[pa.Table | None, list[dict]]:
     """One page of API objects → (an Arrow table of good rows, quarantine rows).
 
     ``extra`` fills the table's ``extra_columns``: one dict for every row, or a function of the object.
+    Unix-second columns are collected as integers and converted to timestamps per column (a datetime per
+    value was a large share of a page's cost).
     """
-    columns: dict[str, list] = {f.name: [] for f in table.arrow_schema}
+    plan = _plan(table)
+    objects = objects if isinstance(objects, list) else list(objects)
+    at_once = _columns_at_once(table, plan, objects, extra)
+    if at_once is not None:
+        return _arrow(plan, at_once), []
+    columns: dict[str, list] = {f.name: [] for f in plan.schema}
+    payloads = columns["payload"]
     bad: list[dict] = []
+    primary_key = table.primary_key
+    extra_names = list(table.extra_columns)
+    key_index = {name: i for i, (name, _, _) in enumerate(plan.readers)}
+    fixed_extra = None if callable(extra) else [(extra or {}).get(name) for name in extra_names]
     for obj in objects:
         if not isinstance(obj, dict):
             bad.append(quarantine_row(source, table.name, obj, "not a JSON object"))
             continue
         try:
-            values = {}
-            for col in table.columns:
+            values = []
+            for name, kind, read in plan.readers:
                 try:
-                    values[col.name] = _convert(col.kind, col.read(obj))
+                    values.append(_read_value(kind, read(obj)))
                 except BadValueError as exc:
-                    raise BadValueError(f"{col.name}: {exc}") from None
-            for key in table.primary_key:
-                if key in values and values[key] is None:
+                    raise BadValueError(f"{name}: {exc}") from None
+            for key in primary_key:
+                if key in key_index and values[key_index[key]] is None:
                     raise BadValueError(f"{key}: primary key is missing")
         except BadValueError as exc:
             bad.append(quarantine_row(source, table.name, obj, str(exc)))
             continue
-        for name, value in values.items():
+        for (name, _, _), value in zip(plan.readers, values, strict=True):
             columns[name].append(value)
-        row_extra = extra(obj) if callable(extra) else extra
-        for name in table.extra_columns:
-            columns[name].append((row_extra or {}).get(name))
-        columns["payload"].append(_json_text(obj))
-    if not columns["payload"]:
+        if fixed_extra is None:
+            row_extra = extra(obj) or {}  # type: ignore[operator]
+            for name in extra_names:
+                columns[name].append(row_extra.get(name))
+        else:
+            for name, value in zip(extra_names, fixed_extra, strict=True):
+                columns[name].append(value)
+        payloads.append(_json_text(obj))
+    if not payloads:
         return None, bad
-    return pa.table(columns, schema=table.arrow_schema), bad
+    return _arrow(plan, columns), bad
+
+
+def _columns_at_once(table: RawTable, plan: _Plan, objects: list, extra: Extra) -> dict[str, list] | None:
+    """The page column by column when every value is of its declared type (the usual page: about 3x faster
+    than row by row); None when any object or value is not, and the page goes row by row (the rows set
+    aside, with their reasons)."""
+    if not objects or not all(type(o) is dict for o in objects):
+        return None
+    columns: dict[str, list] = {}
+    for name, kind, read in plan.readers:
+        values = [read(o) for o in objects]
+        if kind in _TYPE_CHECKED:
+            if not all(type(v) is str or v is None for v in values):
+                return None
+        elif kind in (Kind.MINOR_UNITS, Kind.INTEGER):
+            if not all(type(v) is int or v is None for v in values):
+                return None
+        elif kind is Kind.UNIX_SECONDS:
+            if not all(v is None or (type(v) is int and _UNIX_US_MIN <= v <= _UNIX_US_MAX) for v in values):
+                return None
+        else:
+            try:
+                values = [_convert(kind, v) for v in values]
+            except BadValueError:
+                return None
+        if name in table.primary_key and any(v is None for v in values):
+            return None
+        columns[name] = values
+    names = list(table.extra_columns)
+    if callable(extra):
+        extras = [extra(o) or {} for o in objects]
+        for name in names:
+            columns[name] = [e.get(name) for e in extras]
+    else:
+        for name in names:
+            columns[name] = [(extra or {}).get(name)] * len(objects)
+    columns["payload"] = [_json_text(o) for o in objects]
+    return columns
+
+
+def _arrow(plan: _Plan, columns: dict[str, list]) -> pa.Table:
+    arrays = {}
+    for f in plan.schema:
+        if f.name in plan.unix_columns:
+            seconds = pa.array(columns[f.name], pa.int64())
+            arrays[f.name] = pc.multiply(seconds, 1_000_000).cast(f.type)
+        else:
+            arrays[f.name] = pa.array(columns[f.name], f.type)
+    return pa.table(arrays, schema=plan.schema)
 
 
 QUARANTINE_HINTS = dlt.mark.make_hints(
