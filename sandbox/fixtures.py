@@ -22,6 +22,41 @@ from pathlib import Path
 from typing import Any
 
 SYSTEMS = ("billing", "crm", "erp")
+
+# Every collection a generated folder holds, per system, in the order the generator writes them.
+COLLECTIONS: dict[str, tuple[str, ...]] = {
+    "billing": (
+        "customers",
+        "products",
+        "prices",
+        "subscriptions",
+        "subscription_items",
+        "invoices",
+        "invoiceitems",
+        "invoice_payments",
+        "payment_intents",
+        "charges",
+        "refunds",
+        "credit_notes",
+        "balance_transactions",
+        "events",
+    ),
+    "crm": ("companies", "contacts", "deals", "products", "line_items", "associations"),
+    "erp": (
+        "subsidiary",
+        "currency",
+        "account",
+        "item",
+        "department",
+        "accountingPeriod",
+        "customer",
+        "invoice",
+        "creditMemo",
+        "customerPayment",
+        "journalEntry",
+    ),
+}
+
 MANIFEST = "manifest.json"
 GROUND_TRUTH = "expected_exceptions.json"
 

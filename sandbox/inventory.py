@@ -10,35 +10,13 @@ from dataclasses import dataclass
 
 import httpx
 
-BILLING_COLLECTIONS = (
-    "customers",
-    "products",
-    "prices",
-    "subscriptions",
-    "invoices",
-    "invoiceitems",
-    "invoice_payments",
-    "payment_intents",
-    "charges",
-    "refunds",
-    "credit_notes",
-    "balance_transactions",
-    "events",
-)
-CRM_OBJECTS = ("companies", "contacts", "deals", "products", "line_items")
-ERP_RECORDS = (
-    "subsidiary",
-    "currency",
-    "account",
-    "item",
-    "department",
-    "accountingPeriod",
-    "customer",
-    "invoice",
-    "creditMemo",
-    "customerPayment",
-    "journalEntry",
-)
+from sandbox.fixtures import COLLECTIONS
+
+# subscription items are listed per subscription only (Stripe requires the `subscription` parameter)
+BILLING_COLLECTIONS = tuple(c for c in COLLECTIONS["billing"] if c != "subscription_items")
+# associations are not an object type of their own in the CRM API
+CRM_OBJECTS = tuple(c for c in COLLECTIONS["crm"] if c != "associations")
+ERP_RECORDS = COLLECTIONS["erp"]
 
 
 @dataclass(frozen=True)

@@ -7,40 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from sandbox.fixtures import collection_path, dumps
-
-COLLECTIONS: dict[str, tuple[str, ...]] = {
-    "billing": (
-        "customers",
-        "products",
-        "prices",
-        "subscriptions",
-        "subscription_items",
-        "invoices",
-        "invoiceitems",
-        "invoice_payments",
-        "payment_intents",
-        "charges",
-        "refunds",
-        "credit_notes",
-        "balance_transactions",
-        "events",
-    ),
-    "crm": ("companies", "contacts", "deals", "products", "line_items", "associations"),
-    "erp": (
-        "subsidiary",
-        "currency",
-        "account",
-        "item",
-        "department",
-        "accountingPeriod",
-        "customer",
-        "invoice",
-        "creditMemo",
-        "customerPayment",
-        "journalEntry",
-    ),
-}
+from sandbox.fixtures import COLLECTIONS, collection_path, dumps
 
 
 class FixtureWriter:

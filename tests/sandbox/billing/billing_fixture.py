@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.billing import objects as o
-from sandbox.fixtures import write_collection, write_json
+from sandbox.fixtures import COLLECTIONS, write_collection, write_json
 
 AS_OF = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -40,24 +40,8 @@ def _id(prefix: str, *parts: object) -> str:
 
 def build_fixture(root: Path) -> BillingFixture:
     fx = BillingFixture(root)
-    c: dict[str, list[dict]] = {
-        name: []
-        for name in (
-            "customers",
-            "products",
-            "prices",
-            "subscriptions",
-            "invoices",
-            "invoiceitems",
-            "invoice_payments",
-            "payment_intents",
-            "charges",
-            "refunds",
-            "credit_notes",
-            "balance_transactions",
-            "events",
-        )
-    }
+    # subscription items are served from the subscriptions' embedded lists, so no file of their own
+    c: dict[str, list[dict]] = {name: [] for name in COLLECTIONS["billing"] if name != "subscription_items"}
     start = AS_OF - 200 * DAY
 
     seats = o.product(id=_id("prod", "seats"), created=start, name="Seats", unit_label="seat", tax_code="txcd_10103001")
