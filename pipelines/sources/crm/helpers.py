@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from pipelines.sources.crm.settings import (
     ASSOCIATIONS,
     ASSOCIATIONS_BATCH_READ_PATH,
     ASSOCIATIONS_BATCH_SIZE,
+    ASSOCIATIONS_WORKERS,
     LIST_PAGE_SIZE,
     LIST_PATH,
     LOOKBACK_MS,
@@ -179,7 +181,8 @@ def records_resource(api: RESTClient, spec: CrmObject):
     """Changed records of one type, with the merges they reveal and their associations."""
     table = TABLES[spec.name]
 
-    @dlt.resource(name=spec.name, **resource_hints(table))
+    # object types are independent: dlt runs their generators side by side in its extract thread pool
+    @dlt.resource(name=spec.name, parallelized=True, **resource_hints(table))
     def records() -> Iterator[Any]:
         stored = _stored_state(spec.name)
         cursor: int | None = None
@@ -191,28 +194,21 @@ def records_resource(api: RESTClient, spec: CrmObject):
 
         seen: dict[str, int] = {}
         changed: list[dict] = []
-        for page in search_pages(api, spec, since):
-            if page:
-                track_fields(_field_view(page))
-            fresh = []
-            for obj in page:
-                key, modified = str(obj.get("id")), lastmod_ms(obj, spec.last_modified)
-                if modified is not None:
-                    if recent.get(key) == modified or seen.get(key, -1) >= modified:
-                        continue  # already loaded (an earlier run's lookback, or a repeat in this run)
-                    seen[key] = modified
-                fresh.append(obj)
-            if fresh:
-                yield from emit(SOURCE_NAME, table, fresh)
-                changed += [o for o in fresh if isinstance(o.get("id"), str)]
-
-        changed_ids = list(dict.fromkeys(o["id"] for o in changed))
-        refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
-        for to_type in spec.associated:
-            refresh[(spec.name, to_type)].update(changed_ids)
-        if spec.merges_table and changed:
-            yield from _merges(spec, changed, dlt.current.resource_state(), refresh)
-        yield from _refresh_associations(api, refresh)
+        associations = AssociationReader(api)
+        waiting: dict[str, None] = {}  # changed ids whose associations are not read yet (in order)
+        try:
+            yield from _search_changes(api, spec, since, recent, seen, changed, associations, waiting)
+            # the rest of the changed records' associations, and those that merges call for
+            refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
+            for to_type in spec.associated:
+                refresh[(spec.name, to_type)].update(waiting)
+            if spec.merges_table and changed:
+                yield from _merges(spec, changed, dlt.current.resource_state(), refresh)
+            for (from_type, to_type), ids in sorted(refresh.items()):
+                associations.start(from_type, to_type, ids)
+            yield from associations.rows()
+        finally:
+            associations.close()
 
         if seen:
             newest = max(max(seen.values()), cursor or 0)
@@ -224,6 +220,45 @@ def records_resource(api: RESTClient, spec: CrmObject):
             )
 
     return records()
+
+
+def _search_changes(
+    api: RESTClient,
+    spec: CrmObject,
+    since: int,
+    recent: dict[str, int],
+    seen: dict[str, int],
+    changed: list[dict],
+    associations: AssociationReader,
+    waiting: dict[str, None],
+) -> Iterator[Any]:
+    """The changed records' rows; each full batch of changed ids has its association reads started at once."""
+    table = TABLES[spec.name]
+    started: set[str] = set()  # ids whose association reads are under way
+    for page in search_pages(api, spec, since):
+        if page:
+            track_fields(_field_view(page))
+        fresh = []
+        for obj in page:
+            key, modified = str(obj.get("id")), lastmod_ms(obj, spec.last_modified)
+            if modified is not None:
+                if recent.get(key) == modified or seen.get(key, -1) >= modified:
+                    continue  # already loaded (an earlier run's lookback, or a repeat in this run)
+                seen[key] = modified
+            fresh.append(obj)
+        if fresh:
+            yield from emit(SOURCE_NAME, table, fresh)
+            added = [o for o in fresh if isinstance(o.get("id"), str)]
+            changed += added
+            if spec.associated:
+                waiting.update((o["id"], None) for o in added if o["id"] not in started)
+                while len(waiting) >= ASSOCIATIONS_BATCH_SIZE:
+                    batch = list(waiting)[:ASSOCIATIONS_BATCH_SIZE]
+                    for to_type in spec.associated:
+                        associations.start(spec.name, to_type, batch)
+                    started.update(batch)
+                    for i in batch:
+                        del waiting[i]
 
 
 def _stored_state(resource: str) -> dict:
@@ -292,22 +327,47 @@ def _stored(sql: str, table: str, values: list[str], leading: Sequence[Any] = ()
 # ---- associations ------------------------------------------------------------------------------------------------
 
 
-def _refresh_associations(api: RESTClient, refresh: dict[tuple[str, str], set[str]]) -> Iterator[Any]:
-    for (from_type, to_type), ids in sorted(refresh.items()):
-        ordered = sorted(ids, key=lambda i: (len(i), i))
-        for start in range(0, len(ordered), ASSOCIATIONS_BATCH_SIZE):
-            batch = ordered[start : start + ASSOCIATIONS_BATCH_SIZE]
-            response = api.post(
-                ASSOCIATIONS_BATCH_READ_PATH.format(from_type=from_type, to_type=to_type),
-                json={"inputs": [{"id": i} for i in batch]},
-            )
-            data = _json(response, f"associations {from_type} -> {to_type}", ok=(200, 207))
-            for err in data.get("errors") or []:
-                if not str(err.get("subCategory", "")).endswith("NO_ASSOCIATIONS_FOUND"):
-                    # an error other than "has none" must not clear what is stored: fail, the next run retries
-                    raise CrmApiError(f"associations {from_type} -> {to_type}: {err}")
-            track_fields(_field_view(data.get("results") or [], prefix="associations."))
-            yield from _association_rows(from_type, to_type, batch, data.get("results") or [])
+AssociationBatch = tuple[str, str, list[str]]  # (from type, to type, up to ASSOCIATIONS_BATCH_SIZE ids)
+
+
+class AssociationReader:
+    """v4 batch reads, ``ASSOCIATIONS_WORKERS`` in flight at once. A batch is started as soon as its ids are
+    known (:meth:`start`, while the search goes on); :meth:`rows` hands out the rows in the order started."""
+
+    def __init__(self, api: RESTClient):
+        self.api = api
+        self.pool = ThreadPoolExecutor(ASSOCIATIONS_WORKERS, thread_name_prefix="crm-associations")
+        self.started: list[tuple[AssociationBatch, Future]] = []
+
+    def _read(self, job: AssociationBatch) -> dict:
+        from_type, to_type, batch = job
+        response = self.api.post(
+            ASSOCIATIONS_BATCH_READ_PATH.format(from_type=from_type, to_type=to_type),
+            json={"inputs": [{"id": i} for i in batch]},
+        )
+        return _json(response, f"associations {from_type} -> {to_type}", ok=(200, 207))
+
+    def start(self, from_type: str, to_type: str, ids: Iterable[str]) -> None:
+        ordered = sorted(set(ids), key=lambda i: (len(i), i))
+        for at in range(0, len(ordered), ASSOCIATIONS_BATCH_SIZE):
+            job = (from_type, to_type, ordered[at : at + ASSOCIATIONS_BATCH_SIZE])
+            self.started.append((job, self.pool.submit(self._read, job)))
+
+    def rows(self) -> Iterator[Any]:
+        try:
+            for (from_type, to_type, batch), answer in self.started:
+                data = answer.result()
+                for err in data.get("errors") or []:
+                    if not str(err.get("subCategory", "")).endswith("NO_ASSOCIATIONS_FOUND"):
+                        # an error other than "has none" must not clear what is stored: fail, the next run retries
+                        raise CrmApiError(f"associations {from_type} -> {to_type}: {err}")
+                track_fields(_field_view(data.get("results") or [], prefix="associations."))
+                yield from _association_rows(from_type, to_type, batch, data.get("results") or [])
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _association_rows(from_type: str, to_type: str, ids: list[str], results: list[dict]) -> Iterator[Any]:

@@ -18,6 +18,8 @@ ASSOCIATIONS_BATCH_READ_PATH = "crm/v4/associations/{from_type}/{to_type}/batch/
 SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for search
 LIST_PAGE_SIZE = 100  # HubSpot's maximum for lists
 ASSOCIATIONS_BATCH_SIZE = 1000  # HubSpot's maximum inputs per v4 batch read
+# batch reads in flight at once per object type (HubSpot allows 100-190 requests per 10 s per private app)
+ASSOCIATIONS_WORKERS = 4
 # HubSpot's search index trails writes by seconds (sometimes minutes): each run re-reads this far behind its
 # cursor, and the ids already loaded at the same last-modified time are skipped, so nothing is loaded twice
 LOOKBACK_MS = 10 * 60 * 1000

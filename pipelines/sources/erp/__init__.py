@@ -36,7 +36,9 @@ def source(
             resources.append(reader | helpers.period_close_writer(sq))
     customers = helpers.change_reader(sq, settings.CUSTOMER, incremental=True)
     resources += [customers, customers | helpers.table_writer(settings.CUSTOMER)]
-    transactions = helpers.change_reader(sq, settings.TRANSACTION, incremental=True)
+    transactions = helpers.change_reader(
+        sq, settings.TRANSACTION, incremental=True, children=settings.TRANSACTION_CHILDREN
+    )
     resources += [transactions, transactions | helpers.table_writer(settings.TRANSACTION)]
     for child, parent_column in settings.TRANSACTION_CHILDREN:
         resources.append(transactions | helpers.children_writer(sq, child, parent_column))

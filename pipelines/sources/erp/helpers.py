@@ -13,7 +13,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import re
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,6 +35,8 @@ from pipelines.sources.erp.settings import SuiteQLTable
 from pipelines.sources.raw_tables import Column, Kind, RawTable, emit, resource_hints, track_fields
 
 _LOCAL_TS = "%Y-%m-%d %H:%M:%S"  # what TO_CHAR(..., settings.TIMESTAMP_FORMAT) gives
+_LOCAL_TS_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
+_UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu", "GMT", "Etc/GMT"}
 
 
 # -- SuiteQL over HTTP ----------------------------------------------------------------------------------------
@@ -63,13 +69,20 @@ class KeysetPaginator(BasePaginator):
             request.json = {"q": self.query_after(self.last_key)}
 
 
+class _RESTClient(RESTClient):
+    def extract_response(self, response: Any, data_selector: Any) -> list[Any]:
+        body = response.json()
+        response.json = lambda **_: body  # the paginator reads ``hasMore`` from the same body: parse it once
+        return super().extract_response(response, data_selector)
+
+
 class SuiteQL:
     """SuiteQL queries (``Prefer: transient``) and record-API reads through the run's counting session."""
 
     def __init__(self, base_url: str, token: str, session: Session, timezone: str, page_size: int):
         self.window_rows = page_size * settings.WINDOW_PAGES
         self.base_url = base_url.rstrip("/")
-        self.rest = RESTClient(
+        self.rest = _RESTClient(
             base_url=self.base_url,
             headers={"Prefer": "transient", "Accept": "application/json"},
             auth=BearerTokenAuth(token),
@@ -77,28 +90,42 @@ class SuiteQL:
             data_selector="items",
         )
         self.zone = ZoneInfo(timezone)
+        self.zone_is_utc = self.zone.utcoffset(datetime(2000, 1, 1)) == timedelta(0) and self.zone.key in _UTC_KEYS
         self.page_size = page_size
+        # every request holds a slot: however many readers run at once, NetSuite never sees more than this
+        self.slots = threading.BoundedSemaphore(settings.MAX_IN_FLIGHT)
+
+    def _paced(self, pages: Iterator[Any]) -> Iterator[list[dict]]:
+        """Each page's request holds one of the ``MAX_IN_FLIGHT`` slots (NetSuite's concurrency limit)."""
+        while True:
+            with self.slots:
+                page = next(pages, None)
+            if page is None:
+                return
+            yield list(page)
 
     def keyset_pages(self, query_after: Callable[[tuple | None], str], key_of: Callable[[dict], tuple]):
         paginator = KeysetPaginator(query_after, key_of, self.page_size)
-        for page in self.rest.paginate(settings.SUITEQL_PATH, method="POST", json={}, paginator=paginator):
-            yield list(page)
+        yield from self._paced(self.rest.paginate(settings.SUITEQL_PATH, method="POST", json={}, paginator=paginator))
 
     def offset_pages(self, query: str) -> Iterator[list[dict]]:
         """For bounded results only (children of one page of transactions): far below the 100,000 cap."""
         paginator = OffsetPaginator(limit=self.page_size, total_path=None, has_more_path="hasMore")
-        for page in self.rest.paginate(settings.SUITEQL_PATH, method="POST", json={"q": query}, paginator=paginator):
-            yield list(page)
+        yield from self._paced(
+            self.rest.paginate(settings.SUITEQL_PATH, method="POST", json={"q": query}, paginator=paginator)
+        )
 
     def one(self, query: str) -> dict:
-        response = self.rest.post(settings.SUITEQL_PATH, json={"q": query}, params={"limit": 1, "offset": 0})
+        with self.slots:
+            response = self.rest.post(settings.SUITEQL_PATH, json={"q": query}, params={"limit": 1, "offset": 0})
         response.raise_for_status()
         items = response.json().get("items") or []
         return items[0] if items else {}
 
     def sublist(self, record_type: str, record_id: str, sublist: str) -> list[dict] | None:
         """A record's sublist lines; None when the account does not serve that sublist."""
-        response = self.rest.get(f"{settings.RECORD_PATH}/{record_type}/{record_id}/{sublist}")
+        with self.slots:
+            response = self.rest.get(f"{settings.RECORD_PATH}/{record_type}/{record_id}/{sublist}")
         if response.status_code in (400, 404):
             return None
         response.raise_for_status()
@@ -109,10 +136,16 @@ class SuiteQL:
         if not isinstance(local, str):
             return local
         try:
-            moment = datetime.strptime(local, _LOCAL_TS).replace(tzinfo=self.zone)
+            if _LOCAL_TS_SHAPE.fullmatch(local):  # TO_CHAR's shape: C-speed parse, same result as strptime
+                moment = datetime.fromisoformat(local)
+            else:
+                moment = datetime.strptime(local, _LOCAL_TS)
+                local = moment.strftime(_LOCAL_TS)
         except ValueError:
             return local
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.zone_is_utc:  # the common case (and the recommended setup): no conversion to make
+            return f"{local[:10]}T{local[11:]}Z"
+        return moment.replace(tzinfo=self.zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def resolve_base_url(base_url: str | None, account_id: str | None) -> str:
@@ -261,10 +294,16 @@ class Changes:
 
     rows: list[dict] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    # child table → its pages for these rows, already being read by the reader (see ``read_incremental``)
+    children: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def changed_ids(self) -> list[str]:
         return [str(r["id"]) for r in self.rows if r.get("id") is not None]
+
+
+def _range_start(r: list[int]) -> int:
+    return r[0]
 
 
 class IdSet:
@@ -284,15 +323,30 @@ class IdSet:
                 out.append([i, i])
         return out
 
+    @classmethod
+    def in_state(cls, state: dict, key: str) -> IdSet:
+        """The set kept under ``state[key]``, sharing its list (no copy of thousands of ranges per page):
+        :meth:`add` changes it in place, and the caller writes ``.ranges`` back as before."""
+        ranges = state.get(key)
+        if isinstance(ranges, list) and all(type(r) is list and type(r[0]) is int for r in ranges[:1]):
+            shared = cls()
+            shared.ranges = ranges
+            return shared
+        return cls(ranges or ())
+
     def add(self, ids: Iterable[str]) -> None:
-        merged: list[list[int]] = []
-        new = self._ranges_of(int(i) for i in ids if str(i).isdigit())
-        for lo, hi in sorted(self.ranges + new):
-            if merged and lo <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], hi)
-            else:
-                merged.append([lo, hi])
-        self.ranges = merged
+        """Merges ``ids`` in place: a bisect per new range, not a sort of all ranges (O(new · log ranges))."""
+        ranges = self.ranges
+        for lo, hi in self._ranges_of(int(i) for i in ids if str(i).isdigit()):
+            at = bisect.bisect_left(ranges, lo, key=_range_start)
+            if at > 0 and ranges[at - 1][1] + 1 >= lo:  # touches or overlaps the range before
+                at -= 1
+                lo = ranges[at][0]
+            end = at
+            while end < len(ranges) and ranges[end][0] <= hi + 1:  # absorb the ranges it reaches
+                hi = max(hi, ranges[end][1])
+                end += 1
+            ranges[at:end] = [[lo, hi]]
 
     def remove(self, ids: Iterable[str]) -> None:
         gone = {int(i) for i in ids}
@@ -338,7 +392,9 @@ def _sort_id(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
 
 
-def read_incremental(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
+def read_incremental(
+    sq: SuiteQL, spec: SuiteQLTable, children: Sequence[tuple[SuiteQLTable, str]] = ()
+) -> Iterator[Changes]:
     """Rows modified since the cursor, in (lastmodifieddate, id) order, then the id reconciliation.
 
     1. Probe (one request): COUNT, SUM and MAX of id, MAX(lastmodifieddate) = the upper end of this run's
@@ -352,11 +408,13 @@ def read_incremental(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
     3. The ids read so far (kept as ranges) must have SuiteQL's count and sum. When they do not, read all
        ids: those gone were deleted in NetSuite (hard-deleted here), those never seen (a record committed late
        with an older lastmodifieddate) are read now.
+
+    ``children`` (lines and links of transactions): each batch's child rows start being read as the batch is
+    handed on (``Changes.children``), so those requests overlap the writing of the batch and its successors.
     """
     state = dlt.current.resource_state()
     a = spec.alias
     since: str | None = state.get("cursor")
-    seen_at_cursor: dict[str, str] = state.get("boundary", {})
     in_range = f"CASE WHEN {a}.lastmodifieddate >= {_ts(since)} THEN 1 ELSE 0 END" if since else "1"
     probe = sq.one(
         f"SELECT COUNT(*) AS n, SUM({a}.id) AS s, MAX({a}.id) AS m, SUM({in_range}) AS w, "
@@ -365,29 +423,85 @@ def read_incremental(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
     known = IdSet(state.get("id_ranges", ()))
     until = probe.get("u")
     if until and (since is None or until >= since):
-        cursor, boundary = since, dict(seen_at_cursor)
-        for lower, upper in _windows(sq, spec, since, until, int(probe.get("w", "0"))):
-            for page in sq.keyset_pages(
-                lambda last, lower=lower, upper=upper: query_modified(spec, lower, upper, last),
-                lambda row: (row["q2c_lastmodifieddate"], row["id"]),
-            ):
-                changes = Changes()
-                for row in page:
-                    row = clean(row)
-                    key, when, fingerprint = str(row.get("id")), row.get("q2c_lastmodifieddate"), digest(row)
-                    if not (when == since and seen_at_cursor.get(key) == fingerprint):
-                        changes.rows.append(normalize(sq, spec, row))
-                    if when != cursor:
-                        cursor, boundary = when, {}
-                    boundary[key] = fingerprint
-                known.add(r["id"] for r in page if "id" in r)
-                state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
-                if changes.rows:
-                    yield changes
+        with ThreadPoolExecutor(settings.CHILD_WORKERS, thread_name_prefix=f"erp-{spec.name}-children") as pool:
+            yield from _read_range(sq, spec, since, until, int(probe.get("w", "0")), children, pool, state, known)
     expected = (int(probe.get("n", "0")), int(probe.get("s", "0")))
     if (known.count, known.total) != expected:
         yield from _reconcile_ids(sq, spec, known, int(probe.get("m", "0")))
         state["id_ranges"] = known.ranges
+
+
+def _read_range(
+    sq: SuiteQL,
+    spec: SuiteQLTable,
+    since: str | None,
+    until: str,
+    rows_in_range: int,
+    children: Sequence[tuple[SuiteQLTable, str]],
+    pool: ThreadPoolExecutor,
+    state: dict,
+    known: IdSet,
+) -> Iterator[Changes]:
+    seen_at_cursor: dict[str, str] = state.get("boundary", {})
+    cursor, boundary = since, dict(seen_at_cursor)
+    at_cursor: dict[str, dict] = {}  # rows at the newest second so far, digested once per page (not per row)
+    for page in _window_pages(sq, spec, _windows(sq, spec, since, until, rows_in_range)):
+        changes = Changes()
+        for row in page:
+            row = clean(row)
+            key, when = str(row.get("id")), row.get("q2c_lastmodifieddate")
+            if not (when == since and key in seen_at_cursor and seen_at_cursor[key] == digest(row)):
+                changes.rows.append(normalize(sq, spec, row))
+            if when != cursor:
+                cursor, boundary, at_cursor = when, {}, {}
+            at_cursor[key] = row
+        boundary.update((key, digest(row)) for key, row in at_cursor.items())
+        at_cursor.clear()
+        known.add(r["id"] for r in page if "id" in r)
+        state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
+        if changes.rows:
+            parents = changes.changed_ids
+            if len(parents) <= settings.IN_LIST_MAX:
+                for child, parent_column in children:
+                    changes.children[child.name] = pool.submit(_all_pages, sq, child, parent_column, parents)
+            yield changes
+
+
+def _window_pages(sq: SuiteQL, spec: SuiteQLTable, windows: list[tuple]) -> Iterator[list[dict]]:
+    """The pages of every window, in window order; up to ``WINDOW_WORKERS`` windows are read ahead at once.
+
+    Windows are disjoint ranges of whole days, so reading them side by side changes nothing but the time;
+    the caller still sees the pages in (lastmodifieddate, id) order, so the cursor advances as before.
+    """
+
+    def read(lower: str | None, upper: str) -> list[list[dict]]:
+        return list(
+            sq.keyset_pages(
+                lambda last: query_modified(spec, lower, upper, last),
+                lambda row: (row["q2c_lastmodifieddate"], row["id"]),
+            )
+        )
+
+    if len(windows) == 1:
+        yield from read(*windows[0])
+        return
+    pending: deque[Future] = deque()
+    ahead = iter(windows)
+    with ThreadPoolExecutor(settings.WINDOW_WORKERS, thread_name_prefix=f"erp-{spec.name}") as pool:
+        try:
+            for window in ahead:
+                pending.append(pool.submit(read, *window))
+                if len(pending) >= settings.WINDOW_WORKERS:
+                    break
+            while pending:
+                pages = pending.popleft().result()
+                for window in ahead:  # keep the pool busy while the caller works on this window
+                    pending.append(pool.submit(read, *window))
+                    break
+                yield from pages
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _windows(sq: SuiteQL, spec: SuiteQLTable, since: str | None, until: str, rows: int) -> list[tuple]:
@@ -482,6 +596,19 @@ def table_writer(spec: SuiteQLTable):
     return dlt.transformer(write, name=spec.name, **resource_hints(table))
 
 
+def child_pages(sq: SuiteQL, spec: SuiteQLTable, parent_column: str, parents: Sequence[str]) -> Iterator[list[dict]]:
+    """All rows of a child table (lines, links) of up to ``IN_LIST_MAX`` parents."""
+    if spec.order_key == ("uniquekey",):
+        return sq.keyset_pages(
+            lambda last: query_children(spec, parent_column, parents, last), lambda row: (row["uniquekey"],)
+        )
+    return sq.offset_pages(query_children(spec, parent_column, parents, None))
+
+
+def _all_pages(sq: SuiteQL, spec: SuiteQLTable, parent_column: str, parents: Sequence[str]) -> list[list[dict]]:
+    return list(child_pages(sq, spec, parent_column, parents))
+
+
 def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
     """The transformer replacing, per changed transaction, all its rows in a child table (lines, links).
 
@@ -497,15 +624,13 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
         state = dlt.current.resource_state()
         parents = changes.changed_ids
         emptied: list[str] = []
+        prefetched = changes.children.get(spec.name)
         for start in range(0, len(parents), settings.IN_LIST_MAX):
             chunk = parents[start : start + settings.IN_LIST_MAX]
-            if spec.order_key == ("uniquekey",):
-                pages = sq.keyset_pages(
-                    lambda last, chunk=chunk: query_children(spec, parent_column, chunk, last),
-                    lambda row: (row["uniquekey"],),
-                )
+            if prefetched is not None and start == 0:
+                pages: Iterable[list[dict]] = prefetched.result()  # the reader started it: same query, same pages
             else:
-                pages = sq.offset_pages(query_children(spec, parent_column, chunk, None))
+                pages = child_pages(sq, spec, parent_column, chunk)
             with_rows: set[str] = set()
             for page in pages:
                 rows = [normalize(sq, spec, row) for row in page]
@@ -513,11 +638,11 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
                 track_fields(rows)
                 yield from emit(settings.SOURCE, table, rows)
             emptied += [p for p in chunk if p not in with_rows]
-            owners = IdSet(state.get("owner_ranges", ()))
+            owners = IdSet.in_state(state, "owner_ranges")
             owners.add(with_rows)
             state["owner_ranges"] = owners.ranges
         # a parent left with no rows still has its old ones in raw: a tombstone on the merge key removes them
-        owners = IdSet(state.get("owner_ranges", ()))
+        owners = IdSet.in_state(state, "owner_ranges")
         gone = [p for p in emptied + changes.deleted if p.isdigit() and owners.contains(int(p))]
         if gone:
             owners.remove(gone)
@@ -559,6 +684,9 @@ def _close_row(period: str, line: dict) -> dict:
     return row
 
 
-def change_reader(sq: SuiteQL, spec: SuiteQLTable, *, incremental: bool):
-    reader = read_incremental if incremental else read_reference
-    return dlt.resource(reader(sq, spec), name=f"{spec.name}_changes", selected=False)
+def change_reader(
+    sq: SuiteQL, spec: SuiteQLTable, *, incremental: bool, children: Sequence[tuple[SuiteQLTable, str]] = ()
+):
+    """``children``: the child tables whose rows the reader starts reading for each batch (incremental only)."""
+    changes = read_incremental(sq, spec, children) if incremental else read_reference(sq, spec)
+    return dlt.resource(changes, name=f"{spec.name}_changes", selected=False)

@@ -22,6 +22,11 @@ PAGE_SIZE = 1000  # SuiteQL's maximum ``limit``
 # a keyset page costs what sorting its whole range costs: long ranges are read in windows of whole days
 # holding about this many pages of rows
 WINDOW_PAGES = 2
+# windows read side by side (they are disjoint); every request holds one of MAX_IN_FLIGHT slots, below
+# NetSuite's account concurrency limit (5 on a standard account, the sandbox's default) to leave headroom
+WINDOW_WORKERS = 3
+MAX_IN_FLIGHT = 4
+CHILD_WORKERS = 2  # lines and links of each batch of transactions, read while earlier batches are written
 IN_LIST_MAX = 1000  # Oracle refuses IN lists longer than 1,000 expressions: one page of transactions
 TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"  # seconds kept, so the cursor is exact
 DATE_FORMAT = "YYYY-MM-DD"
