@@ -278,40 +278,53 @@ def _subscription_after_payment(billing: Billing, ctx: Ctx, inv: dict, *, succee
 
 
 def void(billing: Billing, ctx: Ctx, invoice_id: str) -> dict:
-    inv = load_invoice(billing, invoice_id)
-    if inv["status"] not in ("open", "uncollectible"):
-        raise StripeError(
-            400,
-            f"You can only void an open or uncollectible invoice, but this one is {inv['status']}.",
-            code="invoice_not_editable",
-        )
-    before = served(billing, invoice_id)
-    inv["status"] = "void"
-    inv["auto_advance"] = False
-    inv["next_payment_attempt"] = None
-    inv["status_transitions"] = {**inv["status_transitions"], "voided_at": billing.now()}
-    after = save_invoice(billing, inv)
-    emit_updated(billing, ctx, "invoice.updated", before, after)
-    emit(billing, ctx, "invoice.voided", after)
-    return after
+    return _close(
+        billing,
+        ctx,
+        invoice_id,
+        ("open", "uncollectible"),
+        "void",
+        "voided_at",
+        "invoice.voided",
+        "You can only void an open or uncollectible invoice",
+    )
 
 
 def mark_uncollectible(billing: Billing, ctx: Ctx, invoice_id: str) -> dict:
+    return _close(
+        billing,
+        ctx,
+        invoice_id,
+        ("open",),
+        "uncollectible",
+        "marked_uncollectible_at",
+        "invoice.marked_uncollectible",
+        "You can only mark an open invoice as uncollectible",
+    )
+
+
+def _close(
+    billing: Billing,
+    ctx: Ctx,
+    invoice_id: str,
+    allowed: tuple[str, ...],
+    status: str,
+    transition: str,
+    event: str,
+    refusal: str,
+) -> dict:
+    """Move an invoice to a terminal unpaid status (void / uncollectible), stamping its transition time."""
     inv = load_invoice(billing, invoice_id)
-    if inv["status"] != "open":
-        raise StripeError(
-            400,
-            f"You can only mark an open invoice as uncollectible, but this one is {inv['status']}.",
-            code="invoice_not_editable",
-        )
+    if inv["status"] not in allowed:
+        raise StripeError(400, f"{refusal}, but this one is {inv['status']}.", code="invoice_not_editable")
     before = served(billing, invoice_id)
-    inv["status"] = "uncollectible"
+    inv["status"] = status
     inv["auto_advance"] = False
     inv["next_payment_attempt"] = None
-    inv["status_transitions"] = {**inv["status_transitions"], "marked_uncollectible_at": billing.now()}
+    inv["status_transitions"] = {**inv["status_transitions"], transition: billing.now()}
     after = save_invoice(billing, inv)
     emit_updated(billing, ctx, "invoice.updated", before, after)
-    emit(billing, ctx, "invoice.marked_uncollectible", after)
+    emit(billing, ctx, event, after)
     return after
 
 

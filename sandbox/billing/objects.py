@@ -372,6 +372,24 @@ def subscription(
 # -- invoices ----------------------------------------------------------------------------------------------
 
 
+def _line_taxes(
+    amount: int, tax_amount: int, tax_rate: str | None, tax_behavior: str, taxability_reason: str
+) -> list[dict]:
+    """A line's ``taxes`` list (invoice and credit note lines alike): one entry when it has a tax rate."""
+    if tax_rate is None:
+        return []
+    taxable = amount - tax_amount if tax_behavior == "inclusive" else amount
+    return [
+        line_tax(
+            amount=tax_amount,
+            tax_rate=tax_rate,
+            taxable_amount=taxable,
+            tax_behavior=tax_behavior,
+            taxability_reason=taxability_reason,
+        )
+    ]
+
+
 def line_tax(
     *,
     amount: int,
@@ -444,18 +462,7 @@ def invoice_line(
             "subscription_item_details": None,
             "type": "invoice_item_details",
         }
-    taxes = []
-    if tax_rate is not None:
-        taxable = amount - tax_amount if tax_behavior == "inclusive" else amount
-        taxes.append(
-            line_tax(
-                amount=tax_amount,
-                tax_rate=tax_rate,
-                taxable_amount=taxable,
-                tax_behavior=tax_behavior,
-                taxability_reason=taxability_reason,
-            )
-        )
+    taxes = _line_taxes(amount, tax_amount, tax_rate, tax_behavior, taxability_reason)
     pricing = None
     if price is not None:
         pricing = {
@@ -1039,18 +1046,7 @@ def credit_note_line(
     """A credit note line. Args: id (``cnli_…``), amount (minor units, excluding exclusive tax), description,
     quantity, invoice_line_item (``il_…``: type invoice_line_item; None: custom_line_item with unit_amount),
     tax_amount with tax_rate (``txr_…``), tax_behavior, taxability_reason, metadata."""
-    taxes = []
-    if tax_rate is not None:
-        taxable = amount - tax_amount if tax_behavior == "inclusive" else amount
-        taxes.append(
-            line_tax(
-                amount=tax_amount,
-                tax_rate=tax_rate,
-                taxable_amount=taxable,
-                tax_behavior=tax_behavior,
-                taxability_reason=taxability_reason,
-            )
-        )
+    taxes = _line_taxes(amount, tax_amount, tax_rate, tax_behavior, taxability_reason)
     custom = invoice_line_item is None
     unit = unit_amount if unit_amount is not None else (amount if custom else None)
     line: dict[str, Any] = {

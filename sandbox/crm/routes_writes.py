@@ -72,21 +72,30 @@ def _full(obj: dict) -> dict:
     return out
 
 
+def _checked_write(ctx: CrmContext, req: Request) -> tuple[str, dict, dict[str, Any]] | Response:
+    """(object type, body, properties) of a create or update, or the refusal HubSpot would send."""
+    type_name = object_type(req.params["objectType"])
+    if type_name is None:
+        return unknown_type(req, req.params["objectType"])
+    body = req.json() or {}
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        return validation_error(req, "properties is required and must be an object")
+    problems = _invalid_properties(ctx, type_name, props)
+    if problems:
+        return _refuse(req, problems)
+    return type_name, body, props
+
+
 def register(ctx: CrmContext) -> None:
     records = ctx.records
 
     @ctx.route("POST", "/crm/v3/objects/{objectType}")
     def create(req: Request) -> Response:
-        type_name = object_type(req.params["objectType"])
-        if type_name is None:
-            return unknown_type(req, req.params["objectType"])
-        body = req.json() or {}
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            return validation_error(req, "properties is required and must be an object")
-        problems = _invalid_properties(ctx, type_name, props)
-        if problems:
-            return _refuse(req, problems)
+        checked = _checked_write(ctx, req)
+        if isinstance(checked, Response):
+            return checked
+        type_name, body, props = checked
         links: list[tuple[str, int, list[dict]]] = []
         for assoc in body.get("associations") or []:
             to_id = numeric_id(((assoc or {}).get("to") or {}).get("id", ""))
@@ -116,16 +125,10 @@ def register(ctx: CrmContext) -> None:
 
     @ctx.route("PATCH", "/crm/v3/objects/{objectType}/{objectId}")
     def update(req: Request) -> Response:
-        type_name = object_type(req.params["objectType"])
-        if type_name is None:
-            return unknown_type(req, req.params["objectType"])
-        body = req.json() or {}
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            return validation_error(req, "properties is required and must be an object")
-        problems = _invalid_properties(ctx, type_name, props)
-        if problems:
-            return _refuse(req, problems)
+        checked = _checked_write(ctx, req)
+        if isinstance(checked, Response):
+            return checked
+        type_name, _body, props = checked
         with records.write_lock:
             current = lookup(ctx, type_name, req.params["objectId"], req.arg("idProperty"))
             if current is None or current.get("archived"):
