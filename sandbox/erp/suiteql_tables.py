@@ -406,6 +406,41 @@ def project(record_type: str, record: Mapping[str, Any]) -> dict[str, list[Row]]
     return {}
 
 
+def _tax_lines(
+    record_type: str, record: Mapping[str, Any], common: Row, entity: Any, *, start: int
+) -> list[Row]:
+    """NetSuite's legacy tax: one ``taxline = 'T'`` line per tax rate, holding the sum of the item lines' tax."""
+    by_rate: dict[Decimal, Decimal] = {}
+    for line in sublist_items(record, "item"):
+        tax = money(line.get("tax1Amt", 0))
+        if tax:
+            rate = dec(line.get("taxRate1", 0))
+            by_rate[rate] = by_rate.get(rate, Decimal(0)) + tax
+    rid = int(record["id"])
+    out: list[Row] = []
+    for n, (rate, tax) in enumerate(sorted(by_rate.items()), start=start):
+        signed = -tax if record_type == "invoice" else tax
+        out.append(
+            {
+                **common,
+                "id": n,
+                "uniquekey": rid * 1000 + n,
+                "linesequencenumber": n,
+                "mainline": "F",
+                "taxline": "T",
+                "rate": _amount(rate),
+                "foreignamount": str(signed.normalize()),
+                "netamount": str(signed.normalize()),
+                "creditforeignamount": _amount(tax) if record_type == "invoice" else None,
+                "debitforeignamount": _amount(tax) if record_type == "creditMemo" else None,
+                "entity": _rid(entity),
+                "entity__df": _df(entity),
+                "memo": f"Tax {rate.normalize()}%",
+            }
+        )
+    return out
+
+
 def _project_transaction(record_type: str, record: Mapping[str, Any]) -> dict[str, list[Row]]:
     rid = int(record["id"])
     code = TRANSACTION_TYPE_CODE[record_type]
@@ -493,6 +528,7 @@ def _project_transaction(record_type: str, record: Mapping[str, Any]) -> dict[st
                     "memo": line.get("description"),
                 }
             )
+        lines.extend(_tax_lines(record_type, record, common, entity, start=len(lines)))
     if record_type == "journalEntry":
         for n, line in enumerate(sublist_items(record, "line"), start=1):
             debit = money(line["debit"]) if line.get("debit") is not None else None

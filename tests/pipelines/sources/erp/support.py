@@ -65,14 +65,16 @@ def expected_counts(scenario: Path) -> dict[str, int]:
     """What raw must hold after the first run, from the manifest and the fixtures' sublists.
 
     Lines: SuiteQL serves a main line (line 0) for every transaction, plus one per item line (invoices,
-    credit memos) or journal line. Links: one per applied line of a payment or credit memo.
+    credit memos) or journal line, plus one tax line per distinct tax rate that carries tax. Links: one per applied line of a payment or credit memo.
     """
     counts = json.loads((Path(scenario) / "manifest.json").read_text())["counts"]
     lines = links = 0
     for record_type in TRANSACTION_TYPES:
         for record in fixture_records(scenario, record_type):
             sublist = {"invoice": "item", "creditMemo": "item", "journalEntry": "line"}.get(record_type)
-            lines += 1 + (len(record.get(sublist, {}).get("items", [])) if sublist else 0)
+            items = record.get(sublist, {}).get("items", []) if sublist else []
+            taxed_rates = {i.get("taxRate1") for i in items if i.get("tax1Amt") not in (None, 0, "0")}
+            lines += 1 + len(items) + (len(taxed_rates) if record_type != "journalEntry" else 0)
             links += sum(1 for a in record.get("apply", {}).get("items", []) if a.get("apply", True) and a.get("doc"))
     periods = fixture_records(scenario, "accountingPeriod")
     return {
