@@ -33,9 +33,10 @@ candidates as (
     from customers
     left join entity_country on customers.customer_id = entity_country.customer_id
     inner join rules
-        on (rules.match_on = 'customer_metadata_subsidiary' and rules.match_value = customers.subsidiary_code)
-        or (rules.match_on = 'billing_entity_country' and rules.match_value = entity_country.billing_entity_country)
-        or (rules.match_on = 'currency' and rules.match_value = customers.currency_code)
+        on
+            (rules.match_on = 'customer_metadata_subsidiary' and customers.subsidiary_code = rules.match_value)
+            or (rules.match_on = 'billing_entity_country' and entity_country.billing_entity_country = rules.match_value)
+            or (rules.match_on = 'currency' and customers.currency_code = rules.match_value)
 ),
 
 chosen as (

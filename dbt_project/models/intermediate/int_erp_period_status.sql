@@ -27,5 +27,6 @@ select
 from periods
 cross join subsidiaries
 left join closes
-    on periods.period_id = closes.period_id
-    and subsidiaries.subsidiary_id = closes.subsidiary_id
+    on
+        periods.period_id = closes.period_id
+        and subsidiaries.subsidiary_id = closes.subsidiary_id

@@ -26,12 +26,12 @@ absorbed as (
         unnest(merged_object_ids) as merged_company_id,
         company_id as surviving_company_id
     from live_companies
-    union
+    union distinct
     select
-        merges.merged_company_id,
-        merges.surviving_company_id
-    from {{ ref('stg_crm__company_merges') }} as merges
-    inner join live_companies on merges.surviving_company_id = live_companies.company_id
+        recorded.merged_company_id,
+        recorded.surviving_company_id
+    from {{ ref('stg_crm__company_merges') }} as recorded
+    inner join live_companies on recorded.surviving_company_id = live_companies.company_id
 ),
 
 absorbed_once as (
@@ -74,8 +74,9 @@ select
     case
         when billing.hubspot_company_id is null then 'billing metadata has no hubspot_company_id'
         when absorbed_once.merged_company_id is not null
-            then 'metadata.hubspot_company_id ' || billing.hubspot_company_id || ' was merged into company '
-            || absorbed_once.surviving_company_id
+            then
+                'metadata.hubspot_company_id ' || billing.hubspot_company_id || ' was merged into company '
+                || absorbed_once.surviving_company_id
         when live.company_id is not null then 'metadata.hubspot_company_id = live company ' || live.company_id
         else 'metadata.hubspot_company_id ' || billing.hubspot_company_id || ' is not a CRM company'
     end as crm_link_evidence,

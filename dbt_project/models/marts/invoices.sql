@@ -13,13 +13,13 @@ customers as (
 
 unmapped_lines as (
     select
-        lines.invoice_id,
+        invoice_lines.invoice_id,
         min(products.unmapped_reason) as unmapped_reason,
-        min(lines.product_id) as unmapped_product_id
-    from {{ ref('stg_billing__invoice_lines') }} as lines
-    inner join {{ ref('products') }} as products on lines.product_id = products.product_id
-    where not lines.is_deleted and not products.is_mapped
-    group by lines.invoice_id
+        min(invoice_lines.product_id) as unmapped_product_id
+    from {{ ref('stg_billing__invoice_lines') }} as invoice_lines
+    inner join {{ ref('products') }} as products on invoice_lines.product_id = products.product_id
+    where not invoice_lines.is_deleted and not products.is_mapped
+    group by invoice_lines.invoice_id
 ),
 
 dated as (

@@ -35,4 +35,4 @@ from links
 inner join charges on links.payment_intent_id = charges.payment_intent_id
 inner join invoices on links.invoice_id = invoices.invoice_id
 {{ join_posting_period('period', 'cast(timezone(\'UTC\', charges.created_at) as date)', 'invoices.erp_subsidiary_id') }}
-qualify row_number() over (partition by charges.charge_id order by links.created_at desc, links.invoice_id) = 1
+qualify row_number() over (partition by charges.charge_id order by links.created_at desc, links.invoice_id asc) = 1

@@ -42,7 +42,7 @@ resolved as (
         coalesce(revenue.account_id, coalesce(by_name.income_account_id, by_external_id.income_account_id))
             as revenue_account_id,
         coalesce(
-            deferred.account_id,
+            deferred_account.account_id,
             case
                 when coalesce(mappings.revenue_treatment, 'ratable') = 'ratable'
                     then coalesce(by_name.deferred_revenue_account_id, by_external_id.deferred_revenue_account_id)
@@ -53,7 +53,8 @@ resolved as (
         coalesce(
             mappings.revenue_treatment,
             case
-                when coalesce(by_name.deferred_revenue_account_id, by_external_id.deferred_revenue_account_id)
+                when
+                    coalesce(by_name.deferred_revenue_account_id, by_external_id.deferred_revenue_account_id)
                     is not null then 'ratable'
                 else 'point_in_time'
             end
@@ -63,7 +64,7 @@ resolved as (
     left join items as by_name on mappings.erp_item_name = by_name.item_name
     left join items as by_external_id on products.product_id = by_external_id.external_id
     left join accounts as revenue on mappings.revenue_account_number = revenue.account_number
-    left join accounts as deferred on mappings.deferred_revenue_account_number = deferred.account_number
+    left join accounts as deferred_account on mappings.deferred_revenue_account_number = deferred_account.account_number
     left join departments on mappings.department_name = departments.department_name
 )
 

@@ -8,7 +8,7 @@ renamed as (
     select
         id as company_id,
         payload -> 'properties' ->> 'name' as company_name,
-        payload -> 'properties' ->> 'domain' as domain,
+        payload -> 'properties' ->> 'domain' as company_domain,
         upper(payload -> 'properties' ->> 'subsidiary') as subsidiary_code,
         stripe_customer_id,
         netsuite_customer_id,
