@@ -12,3 +12,8 @@
 {% macro unix_to_utc(seconds) -%}
     to_timestamp(cast({{ seconds }} as bigint))
 {%- endmacro %}
+
+{#- How many billing intervals make a year (annual contract value of a recurring price). -#}
+{% macro periods_per_year(interval) -%}
+    (case {{ interval }} when 'month' then 12 when 'year' then 1 when 'week' then 52 when 'day' then 365 end)
+{%- endmacro %}
