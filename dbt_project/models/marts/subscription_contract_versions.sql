@@ -53,9 +53,10 @@ select
     ) filter (where prices.recurring_usage_type = 'licensed'), 0) as annual_contract_value
 from bounded
 left join versions
-    on bounded.subscription_id = versions.subscription_id
-    and versions.dbt_valid_from <= bounded.valid_from
-    and (versions.dbt_valid_to is null or versions.dbt_valid_to > bounded.valid_from)
-    and not versions.is_deleted
+    on
+        bounded.subscription_id = versions.subscription_id
+        and bounded.valid_from >= versions.dbt_valid_from
+        and (versions.dbt_valid_to is null or bounded.valid_from < versions.dbt_valid_to)
+        and not versions.is_deleted
 left join prices on versions.price_id = prices.price_id
 group by bounded.subscription_id, bounded.valid_from, bounded.valid_to
