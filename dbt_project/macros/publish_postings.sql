@@ -1,0 +1,79 @@
+{#- Helpers for the publish layer: NetSuite references, JSON bodies, minor units, the house accounts. -#}
+
+{#- A reference to an ERP record that exists: `{"id": "5"}`. -#}
+{% macro erp_ref_id(internal_id) -%}
+    json_object('id', {{ internal_id }})
+{%- endmacro %}
+
+{#- A reference to a record by its internal id when the ERP has it, else by the external id q2c creates it with. -#}
+{% macro erp_ref(internal_id, external_id) -%}
+    case
+        when {{ internal_id }} is not null then json_object('id', {{ internal_id }})
+        else json_object('externalId', {{ external_id }})
+    end
+{%- endmacro %}
+
+{#- A JSON object without its null-valued keys (NetSuite omits empty fields; RFC 7396 merge drops nulls). -#}
+{% macro json_without_nulls(json_object_expr) -%}
+    json_merge_patch('{}', {{ json_object_expr }})
+{%- endmacro %}
+
+{#- sha256 hex of a payload: the reverse ETL re-sends only when it changes. -#}
+{% macro payload_hash(payload) -%}
+    sha256({{ payload }})
+{%- endmacro %}
+
+{#- Exact major units → integer minor units by the ISO 4217 exponent (inverse of minor_to_major). -#}
+{% macro major_to_minor(major_amount, exponent) -%}
+    cast(
+        {{ major_amount }}
+        * (case {{ exponent }} when 0 then 1 when 1 then 10 when 2 then 100 when 3 then 1000 when 4 then 10000 end)
+        as hugeint
+    )
+{%- endmacro %}
+
+{#- The house accounts q2c's summarized journals post to, by ERP account number (the chart of accounts' A/R,
+    tax payable and undeposited funds; a chart without them quarantines the journals as REFERENCE_MISSING). -#}
+{% macro house_account_number(role) -%}
+    {%- set numbers = {
+        'accounts_receivable': '1100',
+        'undeposited_funds': '1200',
+        'tax_payable': '2200',
+    } -%}
+    '{{ numbers[role] }}'
+{%- endmacro %}
+
+{#- Join `int_publish__posting_periods` as `alias` for a posting dated `posting_date` in `subsidiary_id`. -#}
+{% macro join_publish_period(alias, posting_date, subsidiary_id) -%}
+    left join {{ ref('int_publish__posting_periods') }} as {{ alias }}
+        on {{ subsidiary_id }} = {{ alias }}.subsidiary_id
+        and {{ posting_date }} between {{ alias }}.start_date and {{ alias }}.end_date
+{%- endmacro %}
+
+{#- Whether a posting in a closed period moves to the next open one (policy var), as a SQL boolean. -#}
+{% macro moves_to_next_open_period() -%}
+    {{ 'true' if var('q2c_closed_period_policy') == 'next_open' else 'false' }}
+{%- endmacro %}
+
+{#- The date a posting is sent with: its own, or under next_open the first day of the next open period. -#}
+{% macro effective_posting_date(alias, posting_date) -%}
+    case
+        when {{ alias }}.is_closed and {{ moves_to_next_open_period() }} then {{ alias }}.next_open_start_date
+        else {{ posting_date }}
+    end
+{%- endmacro %}
+
+{% macro effective_posting_period(alias) -%}
+    case
+        when {{ alias }}.is_closed and {{ moves_to_next_open_period() }} then {{ alias }}.next_open_period_id
+        else {{ alias }}.period_id
+    end
+{%- endmacro %}
+
+{#- Whether a posting ends up in a closed period: closed and not moved (or nowhere open to move to). -#}
+{% macro stays_in_closed_period(alias) -%}
+    (
+        coalesce({{ alias }}.is_closed, false)
+        and (not {{ moves_to_next_open_period() }} or {{ alias }}.next_open_period_id is null)
+    )
+{%- endmacro %}

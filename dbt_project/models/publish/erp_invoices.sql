@@ -1,0 +1,89 @@
+-- One row per billing invoice q2c posts or keeps in sync as an ERP invoice (`bill-in_…`): finalized and not void
+-- or draft, including those the ERP already has (the reverse ETL decides by ownership whether to send them).
+-- Invoice posting mode only: in summary mode the daily journals carry invoices and this model has no rows.
+with
+
+invoices as (
+    select * from {{ ref('int_publish__invoice_postings') }}
+),
+
+lines as (
+    select * from {{ ref('int_publish__invoice_line_postings') }}
+),
+
+line_bodies as (
+    select
+        external_id,
+        count(*) as line_count,
+        sum(amount) as lines_amount,
+        sum(tax_amount) as lines_tax_amount,
+        to_json(list(
+            {{ json_without_nulls("json_object(
+                'item', case when erp_item_id is not null then " ~ erp_ref_id('erp_item_id') ~ " end,
+                'description', line_description,
+                'quantity', quantity,
+                'rate', rate,
+                'amount', amount,
+                'department', case when department_id is not null then " ~ erp_ref_id('department_id') ~ " end,
+                'taxRate1', case when tax_amount != 0 then tax_rate_percent end,
+                'tax1Amt', tax_amount,
+                'custcol_q2c_billing_line_id', invoice_line_id
+            )") }}
+            order by line_number
+        )) as items
+    from lines
+    group by external_id
+),
+
+bodies as (
+    select
+        invoices.*,
+        coalesce(line_bodies.line_count, 0) as line_count,
+        coalesce(line_bodies.lines_amount, 0) as lines_amount,
+        coalesce(line_bodies.lines_tax_amount, 0) as lines_tax_amount,
+        cast({{ json_without_nulls("json_object(
+            'externalId', invoices.external_id,
+            'entity', " ~ erp_ref('invoices.erp_customer_id', 'invoices.customer_external_id') ~ ",
+            'subsidiary', " ~ erp_ref_id('invoices.erp_subsidiary_id') ~ ",
+            'currency', " ~ erp_ref_id('invoices.currency_id') ~ ",
+            'tranDate', strftime(invoices.tran_date, '%Y-%m-%d'),
+            'postingPeriod', " ~ erp_ref_id('invoices.posting_period_id') ~ ",
+            'memo', 'Stripe invoice ' || coalesce(invoices.invoice_number, invoices.invoice_id),
+            'custbody_q2c_billing_id', invoices.invoice_id,
+            'account', " ~ erp_ref_id('invoices.receivable_account_id') ~ ",
+            'item', json_object('items', coalesce(line_bodies.items, json('[]')))
+        )") }} as varchar) as payload
+    from invoices
+    left join line_bodies on invoices.external_id = line_bodies.external_id
+)
+
+select
+    cast(external_id as varchar) as external_id,
+    cast('invoice' as varchar) as record_type,
+    cast(invoice_id as varchar) as subject_key,
+    cast(invoice_id as varchar) as invoice_id,
+    cast(invoice_number as varchar) as invoice_number,
+    cast(customer_id as varchar) as customer_id,
+    cast(erp_customer_id as varchar) as erp_customer_id,
+    cast(erp_transaction_id as varchar) as erp_transaction_id,
+    cast(is_in_erp as boolean) as is_in_erp,
+    cast(subsidiary_code as varchar) as subsidiary_code,
+    cast(erp_subsidiary_id as varchar) as erp_subsidiary_id,
+    cast(currency_code as varchar) as currency_code,
+    cast(posting_date as date) as posting_date,
+    cast(tran_date as date) as tran_date,
+    cast(posting_period_id as varchar) as posting_period_id,
+    cast(subtotal as decimal(38, 4)) as subtotal,
+    cast(tax_total as decimal(38, 4)) as tax_total,
+    cast(total as decimal(38, 4)) as total,
+    cast(line_count as integer) as line_count,
+    cast(lines_amount as decimal(38, 4)) as lines_amount,
+    cast(lines_tax_amount as decimal(38, 4)) as lines_tax_amount,
+    cast(validation_status as varchar) as validation_status,
+    cast(reason_code as varchar) as reason_code,
+    cast(quarantine_reason as varchar) as quarantine_reason,
+    cast(depends_on as varchar[]) as depends_on,
+    payload,
+    cast({{ payload_hash('payload') }} as varchar) as payload_hash
+from bodies
+where '{{ var("q2c_posting_mode") }}' = 'invoice'

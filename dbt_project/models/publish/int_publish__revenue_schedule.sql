@@ -1,0 +1,85 @@
+{{ config(schema='intermediate') }}
+-- One row per (ratable invoice line, month of its service period): the line's amount allocated by day. Service days
+-- run from service_start_date to service_end_date inclusive; a line ending before it starts is point-in-time on its
+-- start date. Allocation is in integer minor units with the largest-remainder method, so the months of a line sum
+-- exactly to its amount. Only lines of invoices that are ready (which includes those already in the ERP).
+with
+
+invoices as (
+    select * from {{ ref('int_publish__invoice_postings') }}
+    where validation_status = 'ready'
+),
+
+lines as (
+    select
+        line_postings.*,
+        invoices.subsidiary_code,
+        invoices.tran_date as invoice_date,
+        line_postings.service_start_date as recognition_start,
+        greatest(line_postings.service_end_date, line_postings.service_start_date) as recognition_end
+    from {{ ref('int_publish__invoice_line_postings') }} as line_postings
+    inner join invoices on line_postings.invoice_id = invoices.invoice_id
+    where line_postings.deferred_revenue_account_id is not null and line_postings.service_start_date is not null
+),
+
+months as (
+    select
+        lines.*,
+        cast(month_start.month_start as date) as revenue_month,
+        cast(lines.recognition_end - lines.recognition_start + 1 as bigint) as service_days,
+        cast(
+            least(lines.recognition_end, last_day(cast(month_start.month_start as date)))
+            - greatest(lines.recognition_start, cast(month_start.month_start as date))
+            + 1 as bigint
+        ) as days_in_month,
+        {{ major_to_minor('abs(lines.amount)', 'lines.currency_exponent') }} as abs_amount_minor,
+        sign(lines.amount) as amount_sign
+    from lines,
+        unnest(generate_series(
+            cast(date_trunc('month', lines.recognition_start) as timestamp),
+            cast(date_trunc('month', lines.recognition_end) as timestamp),
+            interval 1 month
+        )) as month_start (month_start)
+),
+
+shares as (
+    select
+        *,
+        abs_amount_minor * days_in_month // service_days as floor_minor,
+        abs_amount_minor * days_in_month % service_days as remainder_minor
+    from months
+),
+
+ranked as (
+    select
+        *,
+        abs_amount_minor - sum(floor_minor) over (partition by invoice_line_id) as leftover_minor,
+        row_number() over (
+            partition by invoice_line_id order by remainder_minor desc, revenue_month asc
+        ) as remainder_rank
+    from shares
+)
+
+select
+    external_id,
+    invoice_id,
+    invoice_line_id,
+    line_number,
+    product_id,
+    erp_subsidiary_id,
+    subsidiary_code,
+    currency_code,
+    currency_exponent,
+    revenue_account_id,
+    deferred_revenue_account_id,
+    department_id,
+    recognition_start,
+    recognition_end,
+    service_days,
+    revenue_month,
+    days_in_month,
+    amount as line_amount,
+    amount_sign * {{ minor_to_major(
+        'floor_minor + case when remainder_rank <= leftover_minor then 1 else 0 end', 'currency_exponent'
+    ) }} as recognized_amount
+from ranked
