@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipelines.cli_build import build
 from pipelines.cli_demo import demo
 from pipelines.cli_ingest import ingest
 from pipelines.cli_sandbox import sandbox
@@ -35,6 +36,7 @@ def cli(ctx: click.Context, data_dir: str) -> None:
 cli.add_command(sandbox)
 cli.add_command(demo)
 cli.add_command(ingest)
+cli.add_command(build)
 
 
 def main() -> None:

@@ -1,0 +1,137 @@
+"""``q2c build``: run the dbt project in-process against the data folder and say what happened.
+
+dbt reads ``raw.duckdb`` (attached read-only) and the ops store, and writes only ``warehouse.duckdb``;
+its target/ and logs/ live under ``<data>/dbt``. One parse, then one ``dbt build`` (seeds, models, tests and
+snapshots in dependency order) that reuses the parsed manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.build.dbt_session import DbtInvocationError, DbtSession
+from pipelines.build.events import BuildListener
+from pipelines.build.failures import NodeFailure, attach_samples, node_failures
+from pipelines.build.paths import PROJECT_DIR, BuildPaths
+from pipelines.build.reference_time import iso_utc
+from pipelines.build.timing import BuildTiming
+
+DEFAULT_THREADS = 2  # the machine q2c targets has few cores; DuckDB parallelises inside each query anyway
+
+
+@dataclass
+class BuildResult:
+    data_dir: Path
+    q2c_now: str
+    select: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # dbt status → nodes
+    failures: list[NodeFailure] = field(default_factory=list)  # error / fail, with failing rows for tests
+    warnings: list[NodeFailure] = field(default_factory=list)
+    error: str | None = None  # dbt could not run at all (parse error, no raw.duckdb, …)
+    timing: BuildTiming = field(default_factory=BuildTiming)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failures
+
+    @property
+    def nodes(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def warehouse(self) -> Path:
+        return BuildPaths(self.data_dir).warehouse
+
+
+def _select_args(select: str | Sequence[str] | None) -> list[str]:
+    if not select:
+        return []
+    return select.split() if isinstance(select, str) else [s for item in select for s in item.split()]
+
+
+def build_args(select: list[str], full_refresh: bool) -> list[str]:
+    args = ["build"]
+    if select:
+        args += ["--select", *select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def run_build(
+    data_dir: str | os.PathLike[str],
+    *,
+    now: datetime | str | None = None,
+    select: str | Sequence[str] | None = None,
+    full_refresh: bool = False,
+    vars: dict[str, Any] | None = None,  # noqa: A002 — dbt's own name for them
+    project_dir: Path | None = None,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build the warehouse from ``raw.duckdb``; never raises for a failing node (see ``BuildResult``)."""
+    started = time.perf_counter()
+    paths = BuildPaths(Path(data_dir).resolve(), project_dir or PROJECT_DIR)
+    dbt_vars = dict(vars or {})
+    if now is not None or "q2c_now" not in dbt_vars:
+        dbt_vars["q2c_now"] = iso_utc(now)
+    threads = threads or int(os.environ.get("Q2C_DBT_THREADS", DEFAULT_THREADS))
+    result = BuildResult(paths.data_dir, str(dbt_vars["q2c_now"]), _select_args(select))
+    result.timing.threads = threads
+    if not paths.raw.exists():
+        result.error = f"no {paths.raw}: run `q2c ingest` first"
+        return result
+
+    listener = BuildListener(progress)
+    outcome = None
+    with DbtSession(paths, dbt_vars=dbt_vars, threads=threads, callbacks=[listener]) as session:
+        clock = time.perf_counter()
+        try:
+            session.parse()
+        except DbtInvocationError as exc:
+            result.error = str(exc)
+        result.timing.parse_seconds = time.perf_counter() - clock
+        if result.error is None:
+            clock = time.perf_counter()
+            outcome = session.invoke(build_args(result.select, full_refresh))
+            result.timing.build_seconds = time.perf_counter() - clock
+    # dbt has closed DuckDB by now, so the failing rows can be read from the warehouse
+    if outcome is not None:
+        run = outcome.result
+        results = list(getattr(run, "results", None) or [])
+        if outcome.exception is not None:
+            result.error = f"dbt build failed: {outcome.exception}"
+        result.counts = dict(Counter(str(r.status) for r in results))
+        result.failures = node_failures(results)
+        result.warnings = node_failures(results, ("warn",))
+        attach_samples(result.failures + result.warnings, paths)
+        _fill_timing(result.timing, results, getattr(run, "elapsed_time", 0.0) or 0.0)
+    result.timing.sql_seconds = listener.clock.wall_seconds
+    result.timing.sql_sum_seconds = listener.clock.sum_seconds
+    result.timing.queries = listener.clock.queries
+    result.timing.total_seconds = time.perf_counter() - started
+    return result
+
+
+SLOWEST = 5
+
+
+def _fill_timing(timing: BuildTiming, results: list[Any], elapsed: float) -> None:
+    timing.dbt_elapsed_seconds = elapsed
+    ranked = sorted(results, key=lambda r: r.execution_time or 0.0, reverse=True)[:SLOWEST]
+    timing.slowest = [(r.node.unique_id, r.execution_time or 0.0) for r in ranked]
+    for r in results:
+        for step in r.timing:
+            if step.started_at and step.completed_at:
+                seconds = (step.completed_at - step.started_at).total_seconds()
+                if step.name == "compile":
+                    timing.compile_seconds += seconds
+                elif step.name == "execute":
+                    timing.node_execute_seconds += seconds
