@@ -5,10 +5,6 @@ from __future__ import annotations
 import click
 
 from pipelines import data_dir
-from pipelines.build.dbt_session import DbtInvocationError
-from pipelines.build.docs import generate_docs
-from pipelines.build.report import format_summary
-from pipelines.build.runner import run_build
 
 
 @click.command(
@@ -32,6 +28,12 @@ def build(ctx: click.Context, now: str | None, select: tuple[str, ...], full_ref
     with the time split between SQL execution and dbt's own overhead. A failing model or test is named
     with its file, dbt's message and sample failing rows. Exits 1 if anything failed.
     """
+    # dbt is imported here, not at module level: every other q2c command (and a refused run lock) starts fast
+    from pipelines.build.dbt_session import DbtInvocationError
+    from pipelines.build.docs import generate_docs
+    from pipelines.build.report import format_summary
+    from pipelines.build.runner import run_build
+
     root = data_dir.resolve(ctx.obj["data_dir"])
     try:
         result = run_build(

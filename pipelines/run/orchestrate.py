@@ -1,0 +1,263 @@
+"""One scheduled run: take the lock, record the run, run each step in order, stop at the first failure,
+and turn the outcome into an exit code. The CLI (``pipelines/cli_run.py``) only parses flags and calls
+:func:`execute_run`; tests call it too, with their own steps."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.run.exit_codes import ExitCode
+from pipelines.run.history import OPS_FILE, RunHistory
+from pipelines.run.lock import LockHeldError, RunLock
+from pipelines.run.logs import log, reclaim_handlers, scrub
+from pipelines.run.steps import Step, StepContext, StepResult, default_steps
+
+logger = logging.getLogger("q2c.run")
+
+HEARTBEAT_SECONDS = 15.0  # a step that said nothing for this long gets a "still running" line
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    fail_on_severity: str | None = None
+    sources: tuple[str, ...] = ("crm", "billing", "erp")
+    skip: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "fail_on_severity": self.fail_on_severity,
+            "sources": list(self.sources),
+            "skip": list(self.skip),
+        }
+
+
+@dataclass
+class StepOutcome:
+    name: str
+    result: StepResult
+    seconds: float
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    exit_code: ExitCode
+    steps: list[StepOutcome] = field(default_factory=list)
+    message: str = ""
+
+
+def new_run_id() -> str:
+    return f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def execute_run(
+    data_dir: Path,
+    options: RunOptions | None = None,
+    *,
+    steps: Sequence[Step] | None = None,
+    on_run_id: Callable[[str], None] | None = None,
+    on_locked: Callable[[], None] | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> RunOutcome:
+    """Never raises for a failing step; a crash inside the orchestration itself is recorded, then re-raised."""
+    options = options or RunOptions()
+    run_id = new_run_id()
+    if on_run_id is not None:
+        on_run_id(run_id)
+    try:
+        lock = RunLock(data_dir, run_id).acquire()
+    except LockHeldError as exc:
+        log(logger, logging.ERROR, str(exc), exit_code=int(ExitCode.LOCK_HELD), holder=exc.holder)
+        return RunOutcome(run_id, ExitCode.LOCK_HELD, message=str(exc))
+    except OSError as exc:  # the data folder is not ours to write: a person must fix it
+        message = f"cannot take the run lock in {data_dir}: {exc}"
+        log(logger, logging.ERROR, message, exit_code=int(ExitCode.CONFIG_ERROR))
+        return RunOutcome(run_id, ExitCode.CONFIG_ERROR, message=message)
+    try:
+        if on_locked is not None:
+            on_locked()
+        return _locked_run(Path(data_dir), run_id, options, steps, heartbeat_seconds)
+    except sqlite3.Error as exc:  # e.g. ops.sqlite unreadable or read-only
+        message = f"cannot record the run in the ops store ({OPS_FILE}): {exc}"
+        log(logger, logging.ERROR, message, exit_code=int(ExitCode.CONFIG_ERROR))
+        return RunOutcome(run_id, ExitCode.CONFIG_ERROR, message=message)
+    finally:
+        lock.release()
+
+
+def _locked_run(
+    data_dir: Path, run_id: str, options: RunOptions, steps: Sequence[Step] | None, heartbeat_seconds: float
+) -> RunOutcome:
+    plan = list(steps) if steps is not None else default_steps(options.sources, options.skip)
+    history = RunHistory(data_dir)
+    try:
+        abandoned = history.abandon_unfinished()
+        if abandoned:
+            log(logger, logging.WARNING, f"{abandoned} earlier run(s) died without finishing; marked abandoned")
+        history.start_run(run_id, options.as_dict())
+        log(logger, logging.INFO, f"run {run_id} started: {', '.join(s.name for s in plan)}", **options.as_dict())
+        outcome = RunOutcome(run_id, ExitCode.OK)
+        try:
+            _run_steps(data_dir, run_id, options, plan, history, outcome, heartbeat_seconds)
+            if outcome.exit_code == ExitCode.OK and options.fail_on_severity:
+                outcome.exit_code, outcome.message = _severity_gate(data_dir, options.fail_on_severity)
+        except BaseException as exc:  # KeyboardInterrupt / SIGTERM too: the history says how the run ended
+            history.interrupt_run(run_id, error=repr(exc))
+            raise
+        failed = outcome.exit_code in (ExitCode.STEP_FAILED, ExitCode.CONFIG_ERROR)
+        history.finish_run(
+            run_id,
+            outcome="failed" if failed else "ok",
+            exit_code=int(outcome.exit_code),
+            error=outcome.message or None,
+        )
+        total = sum(s.seconds for s in outcome.steps)
+        level = logging.INFO if outcome.exit_code == ExitCode.OK else logging.ERROR
+        verdict = "finished ok" if outcome.exit_code == ExitCode.OK else f"finished: {outcome.message}"
+        log(
+            logger,
+            level,
+            f"run {run_id} {verdict} in {total:.1f}s (exit {int(outcome.exit_code)})",
+            exit_code=int(outcome.exit_code),
+            seconds=round(total, 3),
+            steps={s.name: "ok" if s.result.ok else "failed" for s in outcome.steps},
+        )
+        return outcome
+    finally:
+        history.close()
+
+
+def _run_steps(
+    data_dir: Path,
+    run_id: str,
+    options: RunOptions,
+    plan: list[Step],
+    history: RunHistory,
+    outcome: RunOutcome,
+    heartbeat_seconds: float,
+) -> None:
+    ctx = StepContext(data_dir, run_id, progress=lambda _line: None, dry_run=options.dry_run)
+    stop_after: str | None = None  # ingest sources are independent: all run, then a failure stops the run
+    for step in plan:
+        if stop_after is not None and not (step.name.startswith("ingest.") and stop_after.startswith("ingest.")):
+            history.skip_step(run_id, step.name, f"{stop_after} failed")
+            log(logger, logging.WARNING, f"skipped: {stop_after} failed", step=step.name)
+            continue
+        result, seconds = _run_one(step, ctx, history, heartbeat_seconds)
+        outcome.steps.append(StepOutcome(step.name, result, seconds))
+        if not result.ok and stop_after is None:
+            stop_after = step.name
+            outcome.exit_code = ExitCode.CONFIG_ERROR if result.config_error else ExitCode.STEP_FAILED
+            outcome.message = f"{step.name} failed: {result.error}"
+        elif not result.ok and result.config_error:
+            outcome.exit_code = ExitCode.CONFIG_ERROR
+
+
+def _run_one(step: Step, ctx: StepContext, history: RunHistory, heartbeat_seconds: float) -> tuple[StepResult, float]:
+    history.start_step(ctx.run_id, step.name)
+    reclaim_handlers()
+    log(logger, logging.INFO, "started", step=step.name)
+    started = time.perf_counter()
+    last_said = [started]
+
+    def progress(line: str) -> None:
+        last_said[0] = time.perf_counter()
+        reclaim_handlers()
+        log(logger, logging.INFO, line.strip(), step=step.name)
+
+    ctx.progress = progress
+    stop = _heartbeat(step.name, started, last_said, heartbeat_seconds)
+    try:
+        result = step.run(ctx)
+    except Exception as exc:  # a step's bug must not leave the history saying "running"
+        logger.exception("failed with an unexpected error", extra={"step": step.name, "fields": {}})
+        result = StepResult(False, {}, f"{type(exc).__name__}: {exc}")
+    finally:
+        stop()
+        reclaim_handlers()
+    result.error = scrub(result.error)  # it is stored in the history and shown by `q2c status`
+    seconds = time.perf_counter() - started
+    history.finish_step(
+        ctx.run_id,
+        step.name,
+        outcome="ok" if result.ok else "failed",
+        seconds=seconds,
+        counts=result.counts,
+        error=result.error,
+    )
+    if result.ok:
+        log(
+            logger,
+            logging.INFO,
+            f"ok in {seconds:.1f}s {_short(result.counts)}",
+            step=step.name,
+            seconds=round(seconds, 3),
+            counts=result.counts,
+        )
+    else:
+        log(
+            logger,
+            logging.ERROR,
+            f"FAILED in {seconds:.1f}s: {result.error}",
+            step=step.name,
+            seconds=round(seconds, 3),
+            counts=result.counts,
+            error=result.error,
+        )
+    return result, seconds
+
+
+def _heartbeat(name: str, started: float, last_said: list[float], interval: float) -> Callable[[], None]:
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval / 3):
+            now = time.perf_counter()
+            if now - last_said[0] >= interval:
+                last_said[0] = now
+                log(
+                    logger,
+                    logging.INFO,
+                    f"still running ({now - started:.0f}s)",
+                    step=name,
+                    seconds=round(now - started, 1),
+                )
+
+    thread = threading.Thread(target=beat, name=f"q2c-heartbeat-{name}", daemon=True)
+    thread.start()
+
+    def close() -> None:
+        stop.set()
+        thread.join()
+
+    return close
+
+
+def _short(counts: dict[str, Any]) -> str:
+    shown = [f"{k}={v}" for k, v in counts.items() if isinstance(v, int) and v]
+    return f"({', '.join(shown)})" if shown else ""
+
+
+def _severity_gate(data_dir: Path, level: str) -> tuple[ExitCode, str]:
+    from pipelines.run.exception_queue import ExceptionFilter, SnapshotMissingError, read_exceptions
+
+    try:
+        rows = read_exceptions(data_dir, ExceptionFilter(status="open", min_severity=level))
+    except SnapshotMissingError as exc:
+        return ExitCode.STEP_FAILED, str(exc)
+    if not rows:
+        return ExitCode.OK, ""
+    message = f"{len(rows)} open exception(s) at severity {level} or above"
+    log(logger, logging.WARNING, message, open_at_or_above=len(rows), severity=level)
+    return ExitCode.EXCEPTIONS_AT_SEVERITY, message

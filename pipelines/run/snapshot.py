@@ -1,0 +1,163 @@
+"""The analysts' snapshot: the marts copied out of the live warehouse into files nobody writes again.
+
+After each successful build, the schemas ``reconciliation``, ``publish`` and ``canonical`` of
+``warehouse.duckdb`` are copied into a new DuckDB file and into Parquet, which then replace the previous
+snapshot by an atomic rename. A BI tool or notebook holding the old file keeps reading the old file
+(POSIX keeps an open file alive after it is replaced), and never blocks the next run's writer, because the
+live warehouse is never theirs to open.
+
+Layout under ``<data>/snapshot/``: ``marts.duckdb`` (read-only; also holds ``_q2c.snapshot_info``) and
+``parquet`` — a symlink to ``parquet-<run id>/<schema>/<table>.parquet``, swapped atomically; the
+previous Parquet folder is kept for readers still on it, older ones are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("reconciliation", "publish", "canonical")
+SNAPSHOT_DIR = "snapshot"
+SNAPSHOT_DB = "marts.duckdb"
+PARQUET_LINK = "parquet"
+INFO_TABLE = "_q2c.snapshot_info"
+WAREHOUSE_DB = "warehouse.duckdb"
+PARQUET_VERSIONS_KEPT = 2  # the current one and the one a slow reader may still be walking
+
+
+@dataclass
+class SnapshotResult:
+    path: Path
+    parquet: Path
+    tables: dict[str, int] = field(default_factory=dict)  # "schema.table" → rows
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def snapshot_path(data_dir: Path) -> Path:
+    return Path(data_dir) / SNAPSHOT_DIR / SNAPSHOT_DB
+
+
+def parquet_path(data_dir: Path) -> Path:
+    return Path(data_dir) / SNAPSHOT_DIR / PARQUET_LINK
+
+
+def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None) -> SnapshotResult:
+    """Copy the marts into a fresh snapshot and swap it in. Call only while holding the run lock."""
+    started = time.perf_counter()
+    data_dir = Path(data_dir)
+    warehouse = data_dir / WAREHOUSE_DB
+    if not warehouse.exists():
+        raise FileNotFoundError(f"no {warehouse}: the build has not produced a warehouse yet")
+    folder = data_dir / SNAPSHOT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    final, tmp = folder / SNAPSHOT_DB, folder / f".{SNAPSHOT_DB}.{run_id}.tmp"
+    parquet_dir, parquet_tmp = folder / f"parquet-{run_id}", folder / f".parquet-{run_id}.tmp"
+    for leftover in (tmp, parquet_tmp):
+        _remove(leftover)
+    result = SnapshotResult(final, folder / PARQUET_LINK)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS live (READ_ONLY)")
+        for schema, table in _tables(con):
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            con.execute(f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM live."{schema}"."{table}"')
+            result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+            (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
+            target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
+            con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' (FORMAT parquet, COMPRESSION zstd)')
+        con.execute("DETACH live")
+        info = {
+            "run_id": run_id,
+            "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "q2c_now": q2c_now,
+            "tables": result.tables,
+        }
+        con.execute("CREATE SCHEMA _q2c")
+        con.execute(
+            f"CREATE TABLE {INFO_TABLE} AS SELECT ? AS run_id, cast(? AS timestamptz) AS published_at, "
+            "cast(? AS timestamptz) AS q2c_now, ? AS tables",
+            [run_id, info["published_at"], q2c_now, json.dumps(result.tables, sort_keys=True)],
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    (parquet_tmp / "snapshot_info.json").write_text(json.dumps(info, indent=2, sort_keys=True))
+    _fsync(tmp)
+    os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # a reminder to open it read-only
+    _remove(parquet_dir)
+    os.rename(parquet_tmp, parquet_dir)
+    os.replace(tmp, final)  # the swap: readers of the old file keep it, new readers get this one
+    _swap_link(result.parquet, parquet_dir.name)
+    _fsync(folder)
+    _prune_parquet(folder, keep=parquet_dir.name)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def snapshot_info(path: Path) -> dict[str, object] | None:
+    """The run that published the snapshot at ``path`` (None when there is none)."""
+    if not Path(path).exists():
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(f"SELECT run_id, published_at, q2c_now FROM {INFO_TABLE}").fetchone()
+    return {"run_id": row[0], "published_at": row[1], "q2c_now": row[2]} if row else None
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'live' AND schema_name IN "
+        f"({', '.join('?' for _ in SCHEMAS)}) "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'live' AND schema_name IN "
+        f"({', '.join('?' for _ in SCHEMAS)}) ORDER BY 1, 2",
+        [*SCHEMAS, *SCHEMAS],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _swap_link(link: Path, target_name: str) -> None:
+    staging = link.with_name(f".{link.name}.link.tmp")
+    _remove(staging)
+    os.symlink(target_name, staging)  # relative: the data folder can be moved
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(staging, link)
+
+
+def _prune_parquet(folder: Path, keep: str) -> None:
+    versions = sorted(
+        (p for p in folder.glob("parquet-*") if p.is_dir() and p.name != keep), key=lambda p: p.stat().st_mtime
+    )
+    for old in versions[: max(len(versions) - (PARQUET_VERSIONS_KEPT - 1), 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,124 @@
+"""Each step of a run as a small callable: ``step(context) -> StepResult``. The heavy imports (dlt, dbt) happen
+inside, so ``q2c run`` takes its lock (and refuses a second run) before paying for them."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# an error that retrying will not fix until a person changes the configuration
+_CONFIG_PROBLEM = re.compile(r"\b401\b|\b403\b|unauthori[sz]ed|ConfigFieldMissing|missing (?:config|secret)", re.I)
+
+
+@dataclass
+class StepContext:
+    data_dir: Path
+    run_id: str
+    progress: Callable[[str], None]
+    dry_run: bool = False
+    # what earlier steps handed on (the build's reference time for the snapshot)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepResult:
+    ok: bool
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    config_error: bool = False  # the failure needs a person, not a retry
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[StepContext], StepResult]
+
+
+def is_config_problem(message: str | None) -> bool:
+    return bool(message and _CONFIG_PROBLEM.search(message))
+
+
+def ingest_step(source: str) -> Step:
+    def run(ctx: StepContext) -> StepResult:
+        from pipelines.ingest.runner import run_ingest
+
+        (summary,) = run_ingest(ctx.data_dir, (source,), progress=ctx.progress)
+        counts = {
+            "rows_loaded": sum(t.rows_loaded for t in summary.tables),
+            "new": sum(t.new for t in summary.tables),
+            "updated": sum(t.updated for t in summary.tables),
+            "pages": summary.pages,
+            "retries": summary.retries,
+            "quarantined": summary.quarantined,
+        }
+        if summary.new_fields:
+            counts["new_fields"] = len(summary.new_fields)
+        return StepResult(summary.ok, counts, summary.error, is_config_problem(summary.error))
+
+    return Step(f"ingest.{source}", run)
+
+
+def build(ctx: StepContext) -> StepResult:
+    from pipelines.build.runner import run_build
+
+    result = run_build(ctx.data_dir, progress=ctx.progress)
+    ctx.shared["q2c_now"] = result.q2c_now
+    counts: dict[str, Any] = {"nodes": result.nodes, **result.counts, "warnings": len(result.warnings)}
+    error = result.error
+    if error is None and result.failures:
+        names = ", ".join(_failure_name(f) for f in result.failures[:5])
+        more = f" and {len(result.failures) - 5} more" if len(result.failures) > 5 else ""
+        error = f"{len(result.failures)} dbt node(s) failed: {names}{more}"
+    return StepResult(result.ok, counts, error)
+
+
+def snapshot(ctx: StepContext) -> StepResult:
+    from pipelines.run.snapshot import publish_snapshot
+
+    result = publish_snapshot(ctx.data_dir, ctx.run_id, q2c_now=ctx.shared.get("q2c_now"))
+    return StepResult(True, {"tables": len(result.tables), "rows": result.rows})
+
+
+def push(ctx: StepContext) -> StepResult:
+    from reverse_etl.erp_client import ErpAuthError
+    from reverse_etl.push import push as push_postings
+    from reverse_etl.summary import BLOCKED, STILL_UNKNOWN
+
+    try:
+        summary = push_postings(ctx.data_dir, dry_run=ctx.dry_run)
+    except ErpAuthError as exc:
+        return StepResult(False, {}, f"the ERP refused the credentials: {exc}", config_error=True)
+    by_action: Counter[str] = Counter()
+    for (_record_type, action), n in (summary.planned if ctx.dry_run else summary.results).items():
+        by_action[action] += n
+    counts = {**dict(sorted(by_action.items())), "requests": summary.requests, "push_run_id": summary.run_id}
+    # rejected postings are dead-lettered with the ERP's reason and become POSTING_REJECTED exceptions:
+    # business problems for people (--fail-on-severity), not a failed step. A stopped run, or postings
+    # whose outcome is still unknown or blocked, mean the push could not do its job: retry next run.
+    unfinished = Counter(p.kind for p in summary.problems if p.kind in (STILL_UNKNOWN, BLOCKED))
+    if summary.stopped or unfinished:
+        error = summary.stopped or ", ".join(f"{n} {kind}" for kind, n in sorted(unfinished.items()))
+        return StepResult(False, counts, error)
+    return StepResult(True, counts)
+
+
+def _failure_name(failure: object) -> str:
+    for attr in ("unique_id", "name", "node"):
+        value = getattr(failure, attr, None)
+        if isinstance(value, str):
+            return value
+    return str(failure)
+
+
+def default_steps(sources: tuple[str, ...] = ("crm", "billing", "erp"), skip: tuple[str, ...] = ()) -> list[Step]:
+    """The scheduled run: every source, the build, the snapshot, the push (minus what ``skip`` names)."""
+    steps = [ingest_step(s) for s in sources] if "ingest" not in skip else []
+    if "build" not in skip:
+        steps += [Step("build", build), Step("snapshot", snapshot)]
+    if "push" not in skip:
+        steps.append(Step("push", push))
+    return steps

@@ -1,0 +1,131 @@
+"""Exit codes a scheduler can act on: configuration error, a failed step, a bad option; and the orchestration's
+rules (independent ingest sources all run, a failure stops the rest, an unexpected error is recorded)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from pipelines.run.exit_codes import ExitCode
+from pipelines.run.history import recent_runs
+from pipelines.run.orchestrate import execute_run
+from pipelines.run.steps import Step, StepResult
+from tests.pipelines.conftest import start_cluster
+from tests.pipelines.run.conftest import finish
+from tests.pipelines.run.served import q2c, q2c_environment
+
+
+@pytest.mark.slow
+def test_credentials_refused_is_a_configuration_error(scenario_dir, tmp_path):
+    cluster = start_cluster(scenario_dir, tmp_path / "scratch")
+    try:
+        wrong = dict.fromkeys(("crm", "billing", "erp"), "not-the-token-0000")
+        env = q2c_environment(cluster, wrong, tmp_path / "data")
+        done = finish(q2c("run", env=env, cwd=tmp_path), time.perf_counter(), 300)
+    finally:
+        cluster.stop()
+    assert done.returncode == ExitCode.CONFIG_ERROR, done.stderr[-3000:]
+    assert "not-the-token-0000" not in done.stdout + done.stderr
+    (run,) = recent_runs(tmp_path / "data")
+    assert [(s.step, s.outcome) for s in run.steps] == [
+        ("ingest.crm", "failed"),
+        ("ingest.billing", "failed"),
+        ("ingest.erp", "failed"),
+        ("build", "skipped"),
+        ("snapshot", "skipped"),
+        ("push", "skipped"),
+    ]
+
+
+@pytest.mark.slow
+def test_a_failed_step_exits_1_and_skips_the_rest(tmp_path):
+    # nothing ingested: the real build refuses to run
+    env_dir = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["--data-dir", str(env_dir), "run", "--skip", "ingest"])
+    assert result.exit_code == ExitCode.STEP_FAILED, result.output
+    (run,) = recent_runs(env_dir)
+    assert (run.outcome, run.exit_code) == ("failed", 1)
+    assert [(s.step, s.outcome) for s in run.steps] == [
+        ("build", "failed"),
+        ("snapshot", "skipped"),
+        ("push", "skipped"),
+    ]
+    assert "q2c ingest" in run.steps[0].error
+    assert not (env_dir / "snapshot").exists()
+
+
+def test_a_bad_option_is_a_configuration_error():
+    result = CliRunner().invoke(cli, ["run", "--fail-on-severity", "apocalyptic"])
+    assert result.exit_code == ExitCode.CONFIG_ERROR
+    assert "critical" in result.output
+
+
+def test_every_exit_code_is_documented_in_the_help_and_the_readme():
+    from tests.pipelines.run.served import REPO
+
+    help_text = CliRunner().invoke(cli, ["run", "--help"]).output
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    for code in ExitCode:
+        assert f"{int(code):>3}  {code.meaning}" in help_text
+        assert f"| {int(code)} |" in section, f"exit code {int(code)} missing from the README"
+
+
+def step(name: str, ok: bool = True, *, config_error: bool = False, raises: bool = False) -> Step:
+    def run(_ctx) -> StepResult:
+        if raises:
+            raise RuntimeError("boom")
+        return StepResult(ok, {"rows": 1}, None if ok else f"{name} broke", config_error)
+
+    return Step(name, run)
+
+
+def test_ingest_sources_all_run_then_a_failure_stops_the_run(tmp_path):
+    plan = [step("ingest.crm", ok=False), step("ingest.billing"), step("ingest.erp"), step("build"), step("push")]
+    outcome = execute_run(tmp_path, steps=plan)
+    assert outcome.exit_code == ExitCode.STEP_FAILED
+    assert [s.name for s in outcome.steps] == ["ingest.crm", "ingest.billing", "ingest.erp"]
+    (run,) = recent_runs(tmp_path)
+    assert [s.outcome for s in run.steps] == ["failed", "ok", "ok", "skipped", "skipped"]
+
+
+def test_a_configuration_failure_anywhere_wins_over_a_plain_failure(tmp_path):
+    plan = [step("ingest.crm", ok=False), step("ingest.erp", ok=False, config_error=True), step("build")]
+    assert execute_run(tmp_path, steps=plan).exit_code == ExitCode.CONFIG_ERROR
+
+
+def test_a_step_that_raises_is_recorded_as_failed_and_the_lock_is_released(tmp_path):
+    outcome = execute_run(tmp_path, steps=[step("build", raises=True), step("push")])
+    assert outcome.exit_code == ExitCode.STEP_FAILED and "RuntimeError: boom" in outcome.message
+    (run,) = recent_runs(tmp_path)
+    assert [s.outcome for s in run.steps] == ["failed", "skipped"]
+    assert execute_run(tmp_path, steps=[step("build")]).exit_code == ExitCode.OK
+
+
+def test_a_step_that_says_nothing_gets_a_heartbeat(tmp_path, caplog):
+    def slow(_ctx) -> StepResult:
+        time.sleep(0.5)
+        return StepResult(True)
+
+    with caplog.at_level("INFO", logger="q2c.run"):
+        execute_run(tmp_path, steps=[Step("push", slow)], heartbeat_seconds=0.15)
+    assert any("still running" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unwritable_data_folder_is_a_configuration_error(tmp_path):
+    (tmp_path / "run.lock").mkdir()  # the lock cannot be a file here (permissions would not stop root)
+    assert execute_run(tmp_path, steps=[step("build")]).exit_code == ExitCode.CONFIG_ERROR
+
+
+def test_an_interrupted_run_says_so_in_the_history(tmp_path):
+    def interrupted(_ctx) -> StepResult:
+        raise KeyboardInterrupt  # what SIGINT, or SIGTERM through the CLI's handler, does mid-step
+
+    with pytest.raises(KeyboardInterrupt):
+        execute_run(tmp_path, steps=[Step("build", interrupted)])
+    (run,) = recent_runs(tmp_path)
+    assert run.outcome == "interrupted" and run.steps[0].outcome == "interrupted"
+    assert execute_run(tmp_path, steps=[step("build")]).exit_code == ExitCode.OK  # the lock went with it

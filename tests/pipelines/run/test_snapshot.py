@@ -1,0 +1,83 @@
+"""The analysts' snapshot: a reader holding the old file keeps it while a new one is published."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from pipelines.run.snapshot import parquet_path, publish_snapshot, snapshot_info, snapshot_path
+
+
+def write_warehouse(data_dir, amount: str) -> None:
+    """A small warehouse.duckdb with the three published schemas and one that must not be published."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        for schema in ("reconciliation", "publish", "canonical", "staging"):
+            con.execute(f"create schema if not exists {schema}")
+        con.execute(
+            "create or replace table reconciliation.exceptions as select 'e1' as exception_id, "
+            f"cast('{amount}' as decimal(38, 2)) as amount_at_risk_reporting, 'open' as status"
+        )
+        con.execute("create or replace table publish.erp_invoices as select 'bill-in_1' as external_id")
+        con.execute("create or replace table canonical.invoices as select 'in_1' as invoice_id")
+        con.execute("create or replace view canonical.open_invoices as select * from canonical.invoices")
+        con.execute("create or replace table staging.internal as select 1 as x")
+
+
+def test_publish_copies_the_marts_and_nothing_else(tmp_path):
+    write_warehouse(tmp_path, "12.34")
+    result = publish_snapshot(tmp_path, "run-a", q2c_now="2026-10-31T23:00:00Z")
+    assert set(result.tables) == {
+        "reconciliation.exceptions",
+        "publish.erp_invoices",
+        "canonical.invoices",
+        "canonical.open_invoices",
+    }
+    with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
+        assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == Decimal(
+            "12.34"
+        )
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()}
+    assert "staging" not in schemas
+    assert snapshot_info(snapshot_path(tmp_path))["run_id"] == "run-a"
+    parquet = parquet_path(tmp_path)
+    assert parquet.is_symlink()
+    assert duckdb.sql(f"select count(*) from '{parquet}/reconciliation/exceptions.parquet'").fetchone()[0] == 1
+    assert json.loads((parquet / "snapshot_info.json").read_text())["run_id"] == "run-a"
+    assert not os.access(snapshot_path(tmp_path), os.W_OK) or os.geteuid() == 0  # read-only bits (root ignores)
+    assert oct(snapshot_path(tmp_path).stat().st_mode & 0o777) == "0o444"
+
+
+def test_a_reader_holding_the_snapshot_keeps_its_version_while_the_next_is_published(tmp_path):
+    write_warehouse(tmp_path, "1.00")
+    publish_snapshot(tmp_path, "run-a")
+    reader = duckdb.connect(str(snapshot_path(tmp_path)), read_only=True)
+    try:
+        write_warehouse(tmp_path, "2.00")
+        publish_snapshot(tmp_path, "run-b")  # must not wait for, nor break, the reader
+        assert reader.execute("select run_id from _q2c.snapshot_info").fetchone()[0] == "run-a"
+        assert reader.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 1
+    finally:
+        reader.close()
+    with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as fresh:
+        assert fresh.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 2
+    # Parquet: the link moved to run-b; run-a's folder is kept for a reader still walking it
+    assert os.readlink(parquet_path(tmp_path)) == "parquet-run-b"
+    assert (tmp_path / "snapshot" / "parquet-run-a").is_dir()
+    publish_snapshot(tmp_path, "run-c")
+    assert not (tmp_path / "snapshot" / "parquet-run-a").exists()
+    assert sorted(p.name for p in (tmp_path / "snapshot").iterdir()) == [
+        "marts.duckdb",
+        "parquet",
+        "parquet-run-b",
+        "parquet-run-c",
+    ]
+
+
+def test_no_warehouse_no_snapshot(tmp_path):
+    with pytest.raises(FileNotFoundError, match="warehouse"):
+        publish_snapshot(tmp_path, "run-a")
+    assert snapshot_info(snapshot_path(tmp_path)) is None
