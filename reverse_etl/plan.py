@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 
 from reverse_etl.ledger import FOREIGN, IN_FLIGHT, PENDING, POSTED, REJECTED, UNKNOWN, Posting
 from reverse_etl.publish_rows import PublishRow
-from reverse_etl.summary import CREATE, DEAD_LETTERED, QUARANTINED, RECOVER, REPAIR, UNCHANGED, UPDATE
+from reverse_etl.summary import CREATE, DEAD_LETTERED, IN_ERP, QUARANTINED, RECOVER, REPAIR, UNCHANGED, UPDATE
 from reverse_etl.summary import FOREIGN as NOT_OWNED
 
 
@@ -20,7 +20,8 @@ def decide(row: PublishRow, posting: Posting | None, *, repair: bool = False, re
     if repair:
         return REPAIR
     if posting is None:
-        return CREATE
+        # never sent by q2c, and the ERP has it already: not q2c's to create again or to change
+        return IN_ERP if row.in_erp else CREATE
     owned = posting.erp_internal_id is not None  # only set once q2c knows the ERP record is its own
     if posting.state == PENDING:
         return UPDATE if owned else CREATE
@@ -35,12 +36,15 @@ def decide(row: PublishRow, posting: Posting | None, *, repair: bool = False, re
     raise ValueError(f"unhandled ledger state {posting.state!r}")
 
 
-def blocked_by(row: PublishRow, states: Mapping[str, str], published: Collection[str]) -> str | None:
+def blocked_by(
+    row: PublishRow, states: Mapping[str, str], published: Collection[str], in_erp: Collection[str] = ()
+) -> str | None:
     """The first dependency not in the ERP yet: q2c's own record not posted, or a publish row never sent.
-    ``states``: ledger state per external id; ``published``: every external id in the publish tables."""
+    ``states``: ledger state per external id; ``published``: every external id in the publish tables;
+    ``in_erp``: external ids of publish rows the ERP already holds."""
     for dep in row.depends_on:
         state = states.get(dep)
-        if state in (POSTED, FOREIGN):
+        if state in (POSTED, FOREIGN) or (state is None and dep in in_erp):
             continue
         if state is not None or dep in published:
             return dep

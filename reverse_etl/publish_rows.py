@@ -45,6 +45,7 @@ class PublishRow:
     validation_status: str
     quarantine_reason: str | None
     depends_on: tuple[str, ...]
+    in_erp: bool = False  # the ERP already has a record for this billing object (found by its billing key)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -99,15 +100,24 @@ def read_publish_rows(data_dir: Path, external_ids: set[str] | None = None) -> d
             table = TABLES[record_type]
             if table not in present:
                 continue
+            columns = {
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns where table_schema = 'publish' "
+                    "and table_name = ?",
+                    [table],
+                ).fetchall()
+            }
+            in_erp = "coalesce(is_in_erp, false)" if "is_in_erp" in columns else "false"
             sql = (
                 "select record_type, external_id, subject_key, payload, payload_hash, validation_status, "
-                f'quarantine_reason, depends_on from publish."{table}"'
+                f'quarantine_reason, depends_on, {in_erp} from publish."{table}"'
             )
             args: list[object] = []
             if external_ids is not None:
                 sql += " where list_contains(?, external_id)"
                 args.append(sorted(external_ids))
-            for rec_type, ext_id, subject, payload, phash, status, reason, depends in con.execute(
+            for rec_type, ext_id, subject, payload, phash, status, reason, depends, present_in_erp in con.execute(
                 sql + " order by external_id", args
             ).fetchall():
                 row = PublishRow(
@@ -119,6 +129,7 @@ def read_publish_rows(data_dir: Path, external_ids: set[str] | None = None) -> d
                     status,
                     reason,
                     tuple(depends or ()),
+                    bool(present_in_erp),
                 )
                 out[record_type].append(_checked(row, record_type))
     return out

@@ -206,6 +206,7 @@ class _Engine:
         replay_keys: set[tuple[str, str]],
     ) -> None:
         published = {r.external_id for rs in rows.values() for r in rs}
+        in_erp = {r.external_id for rs in rows.values() for r in rs if r.in_erp}
         for record_type in PUSH_ORDER:
             postings = self.ledger.postings()
             states = {p.external_id: p.state for p in postings.values()}
@@ -218,7 +219,7 @@ class _Engine:
                     self.summary.problems.append(Problem(record_type, row.external_id, NOT_OWNED))
                 if action not in SENDING:
                     continue
-                dependency = plan.blocked_by(row, states, published)
+                dependency = plan.blocked_by(row, states, published, in_erp)
                 if dependency is not None:
                     self._problem(row, BLOCKED, message=f"waits for {dependency}, not in the ERP yet")
                     continue

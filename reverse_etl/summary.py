@@ -12,7 +12,9 @@ from reverse_etl.publish_rows import PUSH_ORDER
 # what the plan decides per ready row, before anything is sent
 CREATE, UPDATE, UNCHANGED, QUARANTINED = "create", "update", "unchanged", "quarantined"
 DEAD_LETTERED, FOREIGN, RECOVER, REPAIR = "dead-lettered", "not-owned", "recover", "repair"
-PLANNED_ACTIONS = (CREATE, UPDATE, UNCHANGED, QUARANTINED, DEAD_LETTERED, FOREIGN, RECOVER, REPAIR)
+# the ERP already holds the record, posted before q2c or by people: left alone (drift there is an exception)
+IN_ERP = "in-erp"
+PLANNED_ACTIONS = (CREATE, UPDATE, UNCHANGED, QUARANTINED, DEAD_LETTERED, FOREIGN, RECOVER, REPAIR, IN_ERP)
 # what happened to the postings that were worked on
 CREATED, UPDATED, REJECTED, NOT_OWNED, STILL_UNKNOWN, BLOCKED = (
     "created",

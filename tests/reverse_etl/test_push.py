@@ -49,6 +49,24 @@ def test_create_then_unchanged_then_update(erp, view, data_dir):
     assert view.count("invoice") == 6 + 1  # plus the fixture's foreign invoice
 
 
+def test_a_record_the_erp_already_holds_is_left_alone_and_satisfies_dependents(erp, view, data_dir):
+    # posted before q2c (dbt found it by its billing key): q2c neither creates it again nor changes it
+    before = view.get("invoice", FOREIGN_INVOICE_EID)
+    legacy = wh.invoice(1, lines=3, rate="99", memo="from q2c")
+    legacy.external_id, legacy.in_erp = FOREIGN_INVOICE_EID, True
+    paid = wh.payment(1)
+    paid.depends_on = [FOREIGN_INVOICE_EID]
+    paid.body["apply"]["items"][0]["doc"] = {"externalId": FOREIGN_INVOICE_EID}
+    wh.write_warehouse(data_dir, [wh.customer(1), legacy, paid])
+
+    summary = push(data_dir, endpoint=endpoint(erp))
+    assert summary.ok, summary.format()
+    assert summary.planned[("invoice", "in-erp")] == 1
+    assert summary.count("created") == 2  # the customer and the payment, which is not blocked by the invoice
+    assert view.get("invoice", FOREIGN_INVOICE_EID)["memo"] == before["memo"]
+    assert ("invoice", FOREIGN_INVOICE_EID) not in ledger_states(data_dir)
+
+
 def test_dry_run_counts_and_sends_nothing(erp, view, data_dir):
     postings = wh.company_postings(3)
     postings.append(

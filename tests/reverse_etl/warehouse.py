@@ -24,6 +24,7 @@ class Posting:
     depends_on: list[str] | None = None
     validation_status: str = "ready"
     quarantine_reason: str | None = None
+    in_erp: bool = False  # the ERP already holds a record for its billing object (dbt's is_in_erp)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -109,7 +110,7 @@ def write_warehouse(data_dir: Path, postings: list[Posting], exceptions: dict[st
             con.execute(
                 f"create table publish.{table} (external_id varchar primary key, record_type varchar not null, "
                 "payload varchar not null, payload_hash varchar not null, validation_status varchar not null, "
-                "quarantine_reason varchar, depends_on varchar[], subject_key varchar not null)"
+                "quarantine_reason varchar, depends_on varchar[], subject_key varchar not null, is_in_erp boolean)"
             )
             rows = [
                 (
@@ -121,12 +122,13 @@ def write_warehouse(data_dir: Path, postings: list[Posting], exceptions: dict[st
                     p.quarantine_reason,
                     p.depends_on,
                     p.subject_key,
+                    p.in_erp,
                 )
                 for p in postings
                 if p.record_type == record_type
             ]
             if rows:
-                con.executemany(f"insert into publish.{table} values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                con.executemany(f"insert into publish.{table} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         if exceptions is not None:
             con.execute("create schema reconciliation")
             con.execute("create table reconciliation.exceptions (exception_id varchar, subject_key varchar)")
