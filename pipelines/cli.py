@@ -8,6 +8,7 @@ from pipelines.cli_build import build
 from pipelines.cli_demo import demo
 from pipelines.cli_exceptions import exceptions
 from pipelines.cli_ingest import ingest
+from pipelines.cli_push import push, replay
 from pipelines.cli_run import run
 from pipelines.cli_sandbox import sandbox
 from pipelines.cli_status import status
@@ -40,6 +41,8 @@ cli.add_command(sandbox)
 cli.add_command(demo)
 cli.add_command(ingest)
 cli.add_command(build)
+cli.add_command(push)
+cli.add_command(replay)
 cli.add_command(run)
 cli.add_command(status)
 cli.add_command(exceptions)
