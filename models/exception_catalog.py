@@ -126,7 +126,7 @@ CATALOG: tuple[ExceptionType, ...] = (
     ExceptionType(
         "CONTRACT_VALUE_MISMATCH",
         "deal amount differs from the subscription's contract value",
-        "billing subscription sub_…",
+        "CRM deal id",
         OwnerDomain.REVOPS,
     ),
     ExceptionType(

@@ -86,7 +86,7 @@ def snapshot(ctx: StepContext) -> StepResult:
 def push(ctx: StepContext) -> StepResult:
     from reverse_etl.erp_client import ErpAuthError
     from reverse_etl.push import push as push_postings
-    from reverse_etl.summary import BLOCKED, STILL_UNKNOWN
+    from reverse_etl.summary import STILL_UNKNOWN
 
     try:
         summary = push_postings(ctx.data_dir, dry_run=ctx.dry_run)
@@ -96,10 +96,11 @@ def push(ctx: StepContext) -> StepResult:
     for (_record_type, action), n in (summary.planned if ctx.dry_run else summary.results).items():
         by_action[action] += n
     counts = {**dict(sorted(by_action.items())), "requests": summary.requests, "push_run_id": summary.run_id}
-    # rejected postings are dead-lettered with the ERP's reason and become POSTING_REJECTED exceptions:
-    # business problems for people (--fail-on-severity), not a failed step. A stopped run, or postings
-    # whose outcome is still unknown or blocked, mean the push could not do its job: retry next run.
-    unfinished = Counter(p.kind for p in summary.problems if p.kind in (STILL_UNKNOWN, BLOCKED))
+    # rejected postings are dead-lettered with the ERP's reason and become POSTING_REJECTED exceptions, and
+    # their dependents wait (blocked) until a person fixes them: business problems for people
+    # (--fail-on-severity), not a failed step. A stopped run, or postings whose outcome is still unknown,
+    # mean the push could not do its job: retry next run.
+    unfinished = Counter(p.kind for p in summary.problems if p.kind == STILL_UNKNOWN)
     if summary.stopped or unfinished:
         error = summary.stopped or ", ".join(f"{n} {kind}" for kind, n in sorted(unfinished.items()))
         return StepResult(False, counts, error)

@@ -23,8 +23,9 @@ from tests.dbt_project.scenario_build import (
 )
 
 CASES = [
-    pytest.param(("S", 7), id="S-seed7"),
-    pytest.param(("S", 11), id="S-seed11"),
+    # each S case serves, ingests and builds a scenario (~35 s on 2 cores): slow, but always in `make test`
+    pytest.param(("S", 7), id="S-seed7", marks=pytest.mark.slow),
+    pytest.param(("S", 11), id="S-seed11", marks=pytest.mark.slow),
     pytest.param(("M", 7), id="M-seed7", marks=pytest.mark.slow),
 ]
 
