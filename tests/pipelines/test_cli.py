@@ -41,3 +41,9 @@ def test_unknown_fault_profile_is_refused_with_the_choices():
     result = CliRunner().invoke(cli, ["sandbox", "serve", "--faults", "chaotic"])
     assert result.exit_code == 2
     assert "flaky" in result.output and "hostile" in result.output
+
+
+def test_the_cli_reference_is_what_help_says():
+    from pipelines.cli_reference import REFERENCE, render
+
+    assert REFERENCE.read_text(encoding="utf-8") == render(), "docs/CLI.md is stale: python -m pipelines.cli_reference"
