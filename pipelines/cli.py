@@ -9,6 +9,7 @@ from pipelines.cli_demo import demo
 from pipelines.cli_exceptions import exceptions
 from pipelines.cli_ingest import ingest
 from pipelines.cli_push import push, replay
+from pipelines.cli_report import report
 from pipelines.cli_run import run
 from pipelines.cli_sandbox import sandbox
 from pipelines.cli_status import status
@@ -46,6 +47,7 @@ cli.add_command(replay)
 cli.add_command(run)
 cli.add_command(status)
 cli.add_command(exceptions)
+cli.add_command(report)
 
 
 def main() -> None:
