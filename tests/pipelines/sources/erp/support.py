@@ -65,7 +65,8 @@ def expected_counts(scenario: Path) -> dict[str, int]:
     """What raw must hold after the first run, from the manifest and the fixtures' sublists.
 
     Lines: SuiteQL serves a main line (line 0) for every transaction, plus one per item line (invoices,
-    credit memos) or journal line, plus one tax line per distinct tax rate that carries tax. Links: one per applied line of a payment or credit memo.
+    credit memos) or journal line, plus one tax line per distinct tax rate that carries tax.
+    Links: one per applied line of a payment or credit memo.
     """
     counts = json.loads((Path(scenario) / "manifest.json").read_text())["counts"]
     lines = links = 0
