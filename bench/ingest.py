@@ -1,6 +1,6 @@
 """Ingest benchmark: rows/s per source against the rate a bare concurrent httpx client pulls the same pages.
 
-Usage: python -m bench.ingest [--scale M] [--seed 7] [--workers 8] [--fixtures DIR]
+Usage: python -m bench.ingest [--scale M] [--seed 7] [--workers 8] [--fixtures DIR] [--sources billing ...]
 
 For each source, in one run against one sandbox (served by its own process, as a remote API would be): a
 full ingest into a fresh data folder (its requests are recorded), then a bare httpx client replays exactly
@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--fixtures", type=Path, help="an existing fixture folder (default: generate one)")
+    parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES), help="only these sources")
     args = parser.parse_args()
     quiet_dlt()
 
@@ -83,7 +84,7 @@ def main() -> None:
             generate(args.scale, args.seed, folder)
         results = {}
         with served(folder, Path(tmp) / "sandbox-data") as endpoints:
-            for source in SOURCES:
+            for source in args.sources:
                 url, token = endpoints[source]
                 stats = RequestStats(keep_requests=True)
                 summary = run_source(Path(tmp) / "data", source, Endpoint(url, token), stats=stats)
@@ -114,7 +115,8 @@ def main() -> None:
     print(f"  peak RSS {peak:,.0f} MB (the ingest process)")
     RESULTS.mkdir(exist_ok=True)
     out = {"scale": args.scale, "seed": args.seed, "workers": args.workers, "sources": results, "peak_rss_mb": peak}
-    (RESULTS / f"ingest-{args.scale}.json").write_text(json.dumps(out, indent=2) + "\n")
+    suffix = "" if set(args.sources) == set(SOURCES) else "-" + "-".join(args.sources)
+    (RESULTS / f"ingest-{args.scale}{suffix}.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

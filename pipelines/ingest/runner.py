@@ -21,6 +21,7 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.ingest.destination import raw_destination
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 
@@ -68,7 +69,7 @@ def raw_path(data_dir: Path) -> Path:
 def make_pipeline(data_dir: Path, source: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"q2c_{source}",
-        destination=dlt.destinations.duckdb(str(raw_path(data_dir))),
+        destination=raw_destination(str(raw_path(data_dir))),
         dataset_name=f"raw_{source}",
         pipelines_dir=str(Path(data_dir) / "dlt"),
     )

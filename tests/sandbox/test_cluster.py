@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -151,17 +150,3 @@ def test_cli_serve_prints_urls_and_stops_on_sigterm(scenario_s, tmp_path):
             proc.kill()
             proc.wait()
     assert not list((tmp_path / "sandbox").glob("q2c-sandbox-*")), "scratch stores left behind"
-
-
-def test_demo_prints_each_system_and_the_ground_truth(tmp_path):
-    from click.testing import CliRunner
-
-    from pipelines.cli import cli
-
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo"])
-    assert result.exit_code == 0, result.output
-    assert "all systems served exactly the scenario, and ingest loaded it" in result.output
-    assert "billing: ok" in result.output and "crm: ok" in result.output and "erp: ok" in result.output
-    for code in ("INVOICE_MISSING_IN_ERP", "PAYMENT_DUPLICATE_IN_ERP", "CUSTOMER_MERGED_STALE_REF"):
-        assert code in result.output
-    assert json.loads((tmp_path / "scenarios" / "S-seed7" / "manifest.json").read_text())["seed"] == 7

@@ -39,5 +39,5 @@ def source(
     return [
         *build(api, plan),
         helpers.events_resource(api, plan),
-        helpers.balance_transactions_resource(api),
+        helpers.balance_transactions_resource(api, plan),
     ]

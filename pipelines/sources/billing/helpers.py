@@ -97,13 +97,20 @@ class StripeApi:
 
 class Batches:
     """Turns a resource's pages into raw rows and hands them to dlt as a few large Arrow tables per raw table
-    (what :func:`~pipelines.sources.raw_tables.emit` does per page); set-aside rows go out at once."""
+    (what :func:`~pipelines.sources.raw_tables.emit` does per page); set-aside rows go out at once.
 
-    def __init__(self, rows: int | None = None) -> None:
+    Tables named in ``append`` (empty in raw when the run was planned) are written with ``append``: each key
+    once per run (the first listed is kept, as a merge would keep one), and the load inserts only keys the
+    table does not hold (:mod:`pipelines.ingest.destination`), so a load repeated after a crash adds nothing.
+    """
+
+    def __init__(self, rows: int | None = None, append: frozenset[str] = frozenset()) -> None:
         self.rows = rows or settings.BATCH_ROWS
+        self.append = append
         self._parts: dict[str, list[pa.Table]] = defaultdict(list)
         self._counts: dict[str, int] = defaultdict(int)
         self._tables: dict[str, RawTable] = {}
+        self._keys: dict[str, set[str]] = defaultdict(set)
 
     def add(self, table: RawTable, objects: Sequence[Any], extra: Extra = None) -> Iterator[Any]:
         rows, bad = to_rows(SOURCE, table, objects, extra)
@@ -111,6 +118,8 @@ class Batches:
             yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
         if rows is None:
             return
+        if table.name in self.append:
+            rows = self._first_of_each_key(table, rows)
         self._tables[table.name] = table
         self._parts[table.name].append(rows)
         self._counts[table.name] += rows.num_rows
@@ -121,11 +130,23 @@ class Batches:
         for name in [n for n, parts in self._parts.items() if parts]:
             yield self._flush(name)
 
+    def _first_of_each_key(self, table: RawTable, rows: pa.Table) -> pa.Table:
+        (key,) = table.primary_key  # billing tables are keyed by the Stripe id alone
+        seen = self._keys[table.name]
+        ids = rows.column(key).to_pylist()
+        keep = []
+        for i in ids:
+            keep.append(i not in seen)
+            seen.add(i)
+        return rows if all(keep) else rows.filter(pa.array(keep))
+
     def _flush(self, name: str) -> Any:
         rows = pa.concat_tables(self._parts.pop(name))
         self._counts[name] = 0
-        hints = dlt.mark.make_hints(**table_hints(self._tables[name]))
-        return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+        hints = table_hints(self._tables[name])
+        if name in self.append:
+            hints["write_disposition"] = "append"
+        return dlt.mark.with_hints(rows, dlt.mark.make_hints(**hints), create_table_variant=True)
 
 
 # -- the run plan ----------------------------------------------------------------------------------------
@@ -146,6 +167,9 @@ class RunPlan:
     seen: frozenset[str] = frozenset()  # events already loaded (ids within the overlap before the cursor)
     events: list[dict] = field(default_factory=list)  # events mode: all listed since the cursor − overlap
     backfill_more: str | None = None  # backfill: the events list goes on after this id
+    # backfill: the tables raw holds no row of (read before extraction), written with an idempotent append
+    # instead of a merge (see Batches)
+    append: frozenset[str] = frozenset()
     # events mode: per table, the objects whose newest state is newer than raw's, and per child table what
     # raw holds for their parents (read before extraction: the destination is not read while extracting)
     changes: dict[str, list[ObjectState]] = field(default_factory=dict)
@@ -180,7 +204,7 @@ def plan_run(api: StripeApi, events_state: dict) -> RunPlan:
     first = api.get(settings.EVENTS_PATH, {"limit": settings.PAGE_LIMIT})
     data = first.get("data") or []
     more = data[-1]["id"] if first.get("has_more") and data else None
-    return RunPlan(True, reason, _cursor_of(data), events=data, backfill_more=more)
+    return RunPlan(True, reason, _cursor_of(data), events=data, backfill_more=more, append=_empty_tables())
 
 
 def failed_run(error: Exception) -> Any:
@@ -212,6 +236,22 @@ def _query_raw(sql_template: str, table: str, ids: Sequence[str]) -> list[tuple]
     except DatabaseUndefinedRelation:
         pass  # no such table yet (nothing of its kind loaded): nothing in raw to compare with
     return rows
+
+
+def _empty_tables() -> frozenset[str]:
+    """The billing tables raw holds no row of (or has no table for): a backfill may append to them."""
+    tables = [c.table for c in settings.COLLECTIONS] + [c.child for c in settings.COLLECTIONS if c.child]
+    tables += [settings.EVENTS, settings.BALANCE_TRANSACTIONS]
+    empty = set()
+    with dlt.current.pipeline().sql_client() as client:
+        for table in tables:
+            try:
+                holds = client.execute_sql(f"select 1 from {client.make_qualified_table_name(table.name)} limit 1")
+            except DatabaseUndefinedRelation:
+                holds = None  # no such table (or dataset) yet
+            if not holds:
+                empty.add(table.name)
+    return frozenset(empty)
 
 
 def _newer_than_raw(latest: dict[str, dict[str, ObjectState]]) -> dict[str, list[ObjectState]]:
@@ -312,16 +352,16 @@ def _child_rows(
 
 def backfill_resources(api: StripeApi, plan: RunPlan) -> list[Any]:
     """Every collection listed in full, in parallel."""
-    return [_backfill_resource(api, c, plan.backfill_version) for c in settings.COLLECTIONS]
+    return [_backfill_resource(api, c, plan.backfill_version, plan.append) for c in settings.COLLECTIONS]
 
 
-def _backfill_resource(api: StripeApi, collection: Collection, version: int) -> Any:
+def _backfill_resource(api: StripeApi, collection: Collection, version: int, append: frozenset[str]) -> Any:
     table = collection.table
 
     @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
     def listed() -> Iterator[Any]:
         state = {"deleted": False, "_q2c_state_version": version}
-        batches = Batches()
+        batches = Batches(append=append)
         for page in api.pages(collection.path, dict(collection.params)):
             track_fields(page)
             yield from batches.add(table, page, state)
@@ -374,7 +414,7 @@ def events_resource(api: StripeApi, plan: RunPlan) -> Any:
         if plan.backfill and plan.backfill_more:
             more = api.pages(settings.EVENTS_PATH, starting_after=plan.backfill_more)
             pages = (page for group in ([plan.events], more) for page in group)
-        batches = Batches()
+        batches = Batches(append=plan.append)
         for page in pages:
             fresh = []
             for e in page:
@@ -404,7 +444,7 @@ def events_resource(api: StripeApi, plan: RunPlan) -> Any:
     return events
 
 
-def balance_transactions_resource(api: StripeApi) -> Any:
+def balance_transactions_resource(api: StripeApi, plan: RunPlan) -> Any:
     """Balance transactions: immutable and without events, so incremental on ``created``: ``created[gte]`` the
     last second seen (a transaction created later in that second is not lost), minus the ids already seen in
     that second."""
@@ -416,7 +456,7 @@ def balance_transactions_resource(api: StripeApi) -> Any:
         last, known = state.get("last_created"), set(state.get("ids_at_last_created", ()))
         params = {} if last is None else {"created[gte]": last}
         newest, at_newest = last, set(known)
-        batches = Batches()
+        batches = Batches(append=plan.append)
         for page in api.pages(settings.BALANCE_TRANSACTIONS_PATH, params):
             fresh = [o for o in page if not (isinstance(o, dict) and o.get("created") == last and o.get("id") in known)]
             for o in fresh:

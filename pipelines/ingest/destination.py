@@ -1,0 +1,72 @@
+"""``raw.duckdb`` as a dlt destination: dlt's DuckDB destination, with appends that are safe to repeat.
+
+dlt loads a file with one ``INSERT … SELECT * FROM read_parquet(file)`` and records the job as done
+afterwards, on disk. A process killed between the two loads the file again on the next run. A merge
+deduplicates what it staged, so that is harmless; a plain append would hold the file's rows twice.
+
+A first backfill into an empty table does not need a merge's staging copy, delete and deduplicating
+insert (it writes every payload twice; about half the load time of a billing backfill). So here an append
+into a table with a primary key inserts only the file's rows whose key the table does not hold yet, in
+the same statement: repeating a file adds nothing, and a table holds one row per key however often a
+load is retried. A source asks for it by writing ``append`` to such a table, and only when the table is
+empty (the billing backfill); every other load is dlt's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlt.common.destination.client import HasFollowupJobs, LoadJob, PreparedTableSchema, RunnableLoadJob
+from dlt.common.schema.utils import get_columns_names_with_prop
+from dlt.common.storages.load_package import ParsedLoadJobFileName
+from dlt.destinations import duckdb
+from dlt.destinations.impl.duckdb.duck import DuckDbClient
+
+
+class InsertAbsentJob(RunnableLoadJob, HasFollowupJobs):
+    """Appends a Parquet file's rows whose primary key the table does not hold (an anti-join on the key)."""
+
+    def __init__(self, file_path: str, primary_key: list[str]) -> None:
+        super().__init__(file_path)
+        self._primary_key = primary_key
+        self._job_client: DuckDbClient = None  # type: ignore[assignment]
+
+    def run(self) -> None:
+        sql = self._job_client.sql_client
+        table = sql.make_qualified_table_name(self.load_table_name)
+        key_match = " AND ".join(
+            f"d.{sql.escape_column_name(k)} = f.{sql.escape_column_name(k)}" for k in self._primary_key
+        )
+        path = self._file_path.replace("'", "''")
+        sql.execute_sql(
+            f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet('{path}', union_by_name=true) AS f"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS d WHERE {key_match})"
+        )
+
+
+class RawDuckDbClient(DuckDbClient):
+    def create_load_job(
+        self, table: PreparedTableSchema, file_path: str, load_id: str, restore: bool = False
+    ) -> LoadJob:
+        primary_key = get_columns_names_with_prop(table, "primary_key")
+        parquet = ParsedLoadJobFileName.parse(file_path).file_format == "parquet"
+        if table.get("write_disposition") == "append" and primary_key and parquet:
+            return InsertAbsentJob(file_path, primary_key)
+        return super().create_load_job(table, file_path, load_id, restore)
+
+
+class raw_duckdb(duckdb):  # noqa: N801 (dlt names destination factories in lower case)
+    """dlt's ``duckdb`` destination with :class:`InsertAbsentJob` for appends into keyed tables."""
+
+    @property
+    def client_class(self) -> type[DuckDbClient]:
+        return RawDuckDbClient
+
+    @property
+    def destination_type(self) -> str:
+        # the pipelines' stored state names dlt's duckdb; a new type name would read as a changed destination
+        return "dlt.destinations.duckdb"
+
+
+def raw_destination(path: str, **kwargs: Any) -> raw_duckdb:
+    return raw_duckdb(path, **kwargs)
