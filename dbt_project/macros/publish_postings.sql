@@ -77,3 +77,22 @@
         and (not {{ moves_to_next_open_period() }} or {{ alias }}.next_open_period_id is null)
     )
 {%- endmacro %}
+
+{#- The sublist of an invoice or credit memo as NetSuite's JSON list, built from a lines CTE grouped by
+    external_id: item, quantity, rate, amount, department, tax, and the billing line it comes from. -#}
+{% macro erp_sales_lines_json(billing_line_id, description='line_description') -%}
+    to_json(list(
+        {{ json_without_nulls("json_object(
+            'item', case when erp_item_id is not null then " ~ erp_ref_id('erp_item_id') ~ " end,
+            'description', " ~ description ~ ",
+            'quantity', quantity,
+            'rate', rate,
+            'amount', amount,
+            'department', case when department_id is not null then " ~ erp_ref_id('department_id') ~ " end,
+            'taxRate1', case when tax_amount != 0 then tax_rate_percent end,
+            'tax1Amt', tax_amount,
+            'custcol_q2c_billing_line_id', " ~ billing_line_id ~ "
+        )") }}
+        order by line_number
+    ))
+{%- endmacro %}

@@ -17,20 +17,7 @@ line_bodies as (
         count(*) as line_count,
         sum(amount) as lines_amount,
         sum(tax_amount) as lines_tax_amount,
-        to_json(list(
-            {{ json_without_nulls("json_object(
-                'item', case when erp_item_id is not null then " ~ erp_ref_id('erp_item_id') ~ " end,
-                'description', line_description,
-                'quantity', quantity,
-                'rate', rate,
-                'amount', amount,
-                'department', case when department_id is not null then " ~ erp_ref_id('department_id') ~ " end,
-                'taxRate1', case when tax_amount != 0 then tax_rate_percent end,
-                'tax1Amt', tax_amount,
-                'custcol_q2c_billing_line_id', invoice_line_id
-            )") }}
-            order by line_number
-        )) as items
+        {{ erp_sales_lines_json('invoice_line_id') }} as items
     from lines
     group by external_id
 ),
