@@ -406,9 +406,7 @@ def project(record_type: str, record: Mapping[str, Any]) -> dict[str, list[Row]]
     return {}
 
 
-def _tax_lines(
-    record_type: str, record: Mapping[str, Any], common: Row, entity: Any, *, start: int
-) -> list[Row]:
+def _tax_lines(record_type: str, record: Mapping[str, Any], common: Row, entity: Any, *, start: int) -> list[Row]:
     """NetSuite's legacy tax: one ``taxline = 'T'`` line per tax rate, holding the sum of the item lines' tax."""
     by_rate: dict[Decimal, Decimal] = {}
     for line in sublist_items(record, "item"):
