@@ -120,6 +120,12 @@ def _compare(title: str, root: Path, expected: set[tuple[str, str]], echo: Echo)
     missed, extra = expected - found, found - expected
     counts = f"{len(expected)} injected, {len(expected & found)} found, {len(missed)} missed, {len(extra)} extra"
     echo(f"\nGround truth, {title}: {counts}")
+    echo(f"  {'type':<28} {'expected':>8} {'found':>6} {'missed':>6} {'extra':>6}")
+    for exception_type in types:
+        want = {s for t, s in expected if t == exception_type}
+        got = {s for t, s in found if t == exception_type}
+        row = f"{len(want):>8} {len(want & got):>6} {len(want - got):>6} {len(got - want):>6}"
+        echo(f"  {exception_type:<28} {row}")
     for kind, rows in (("missed", missed), ("extra", extra)):
         for exception_type, subject in sorted(rows)[:10]:
             echo(f"  {kind}: {exception_type} {subject}")
