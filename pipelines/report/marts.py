@@ -87,6 +87,14 @@ class Marts:
             ).fetchall()
         return [TypeSeverityCount(*r) for r in rows]
 
+    def resolved_by_type(self) -> list[tuple[str, int, object]]:
+        """Resolved exceptions per type: how many, and the latest resolution (UTC)."""
+        with self._query() as con:
+            return con.execute(
+                "SELECT exception_type, count(*), max(resolved_at) "
+                "FROM reconciliation.exceptions WHERE status = 'resolved' GROUP BY 1 ORDER BY 2 DESC, 1"
+            ).fetchall()
+
     def open_by_subsidiary(self) -> list[SubsidiaryRisk]:
         with self._query() as con:
             rows = con.execute(

@@ -41,6 +41,7 @@ def render_report(data_dir: Path) -> str:
     with Marts(data_dir) as marts:
         info = marts.info
         by_type = _attempt(marts.open_by_type_and_severity)
+        resolved = _attempt(marts.resolved_by_type)
         by_subsidiary = _attempt(marts.open_by_subsidiary)
         aging = _attempt(marts.open_by_age)
         trends = _attempt(lambda: marts.kpi_history(sections.TREND_KPIS))
@@ -51,6 +52,7 @@ def render_report(data_dir: Path) -> str:
     body = [
         _header(data_dir, info, by_type, by_subsidiary, runs),
         _section("exceptions", "Open exceptions by type and severity", by_type, sections.exceptions_by_type),
+        _section("resolved", "Resolved exceptions by type", resolved, sections.resolved_by_type),
         _section("risk", "Amount at risk by subsidiary (USD)", by_subsidiary, sections.risk_by_subsidiary),
         _section("aging", "Exception aging", aging, lambda a: sections.aging(*a)),
         _section("trends", "Posting completeness and payment sync lag", trends, sections.kpi_trends),

@@ -79,6 +79,14 @@ def exceptions_by_type(rows: Sequence[TypeSeverityCount]) -> str:
     return f'<div class="pair"><div>{table}</div><div>{chart}<p class="legend">{legend}</p></div></div>'
 
 
+def resolved_by_type(rows: Sequence[tuple[str, int, object]]) -> str:
+    """What the last runs fixed or saw disappear (pushed postings, corrected records)."""
+    if not rows:
+        return missing("No exception has been resolved yet.")
+    table_rows = [[f"<code>{text(code)}</code>", count(n), utc(latest)] for code, n, latest in rows]
+    return _table(["Exception type", "resolved", "latest resolution"], table_rows)
+
+
 def risk_by_subsidiary(rows: Sequence[SubsidiaryRisk]) -> str:
     if not rows:
         return missing("No open exceptions, so nothing is at risk.")

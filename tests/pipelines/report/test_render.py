@@ -39,6 +39,9 @@ def test_amounts_at_risk_are_exact_and_summed_per_subsidiary(data_folder):
     assert "10.10" in risk and "(no subsidiary)" in risk
     assert "9,007,199,254,741,003.12" in risk  # all subsidiaries
     assert "500.00" not in risk
+    # what was fixed stays visible: resolved exceptions by type, with when
+    resolved = section(render_report(data_folder), "resolved")
+    assert "PAYMENT_MISSING_IN_ERP" in resolved and "INVOICE_MISSING_IN_ERP" not in resolved
 
 
 def test_exceptions_by_type_count_each_severity_and_draw_stacked_bars(data_folder):
