@@ -1,5 +1,6 @@
-"""Writes ``warehouse.duckdb`` with a ``publish`` schema following the posting contract (the dbt models
-that will produce it are not in the tree yet), and builds postings that the ERP sandbox accepts."""
+"""Writes ``warehouse.duckdb`` with a ``publish`` schema following the posting contract, with postings chosen
+per test (an ERP company of our own, exact edge cases) so the push is tested on its own; the round trip through
+the real dbt publish models is tests/dbt_project/test_posting_rejected.py."""
 
 from __future__ import annotations
 
