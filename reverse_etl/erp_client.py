@@ -102,6 +102,11 @@ def load_config(
             base_url = erp_settings.REAL_HOST.format(account=account.lower().replace("_", "-")) if account else None
     if not token:
         token = dlt.secrets.get("sources.erp.access_token")
+    # the push's own limits: [reverse_etl] in .dlt/config.toml or REVERSE_ETL__<KEY>; explicit arguments win
+    for key, kind in (("max_concurrency", int), ("connect_timeout", float), ("read_timeout", float)):
+        configured = dlt.config.get(f"reverse_etl.{key}")
+        if key not in overrides and configured is not None:
+            overrides[key] = kind(configured)
     return ErpConfig(
         base_url=(base_url or erp_settings.DEFAULT_BASE_URL).rstrip("/"),
         token=token or erp_settings.DEFAULT_ACCESS_TOKEN,

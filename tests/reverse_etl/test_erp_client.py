@@ -72,3 +72,13 @@ def test_config_from_dlt_defaults_to_the_sandbox(monkeypatch):
     config = load_config()
     assert (config.base_url, config.token) == ("http://127.0.0.1:1", "from-env")
     assert load_config("http://127.0.0.1:2", "explicit").token == "explicit"
+
+
+def test_push_limits_come_from_config_and_arguments_win(monkeypatch):
+    from reverse_etl.erp_client import load_config
+
+    monkeypatch.setenv("REVERSE_ETL__MAX_CONCURRENCY", "2")
+    monkeypatch.setenv("REVERSE_ETL__READ_TIMEOUT", "12.5")
+    config = load_config()
+    assert (config.max_concurrency, config.read_timeout) == (2, 12.5)
+    assert load_config(max_concurrency=7).max_concurrency == 7
