@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from pipelines import data_dir
 
+if TYPE_CHECKING:
+    from reverse_etl.summary import PushSummary
 
-def _finish(ctx: click.Context, run) -> None:  # run: () -> PushSummary
+
+def _finish(ctx: click.Context, run: Callable[[], PushSummary]) -> None:
     from reverse_etl.erp_client import ErpAuthError
 
     try:

@@ -13,9 +13,7 @@ from decimal import Decimal
 import httpx
 
 from sandbox.cluster import SandboxCluster
-
-PERIODS_PER_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
-EXPONENT = {"usd": 2, "gbp": 2, "eur": 2, "jpy": 0, "kwd": 3}
+from sandbox.scenario.reference_rules import ANNUALISE, major
 
 
 @dataclass
@@ -93,9 +91,8 @@ def _add_seats(billing: httpx.Client, crm: httpx.Client, changes: Changes) -> No
             recurring = line["price"].get("recurring") or {}
             if recurring.get("usage_type") != "licensed":
                 continue
-            per_year = Decimal(PERIODS_PER_YEAR[recurring["interval"]]) / Decimal(recurring.get("interval_count") or 1)
-            minor = Decimal(line["quantity"] * line["price"]["unit_amount"])
-            value += minor.scaleb(-EXPONENT[updated["currency"]]) * per_year
+            per_year = Decimal(ANNUALISE[recurring["interval"]]) / Decimal(recurring.get("interval_count") or 1)
+            value += major(line["quantity"] * line["price"]["unit_amount"], updated["currency"]) * per_year
         _ok(crm.patch(f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"amount": f"{value:.2f}"}}))
         changes.updated_deal = deal_id
         return

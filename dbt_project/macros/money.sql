@@ -13,7 +13,23 @@
     to_timestamp(cast({{ seconds }} as bigint))
 {%- endmacro %}
 
-{#- How many billing intervals make a year (annual contract value of a recurring price). -#}
+{#- One recurring item's annual value: quantity × unit amount × intervals per year ÷ interval_count, exact.
+    A DECIMAL divided by anything in DuckDB is a DOUBLE, so only every-N-intervals prices (N > 1) are divided,
+    rounded to 4 places once; the common case stays an exact DECIMAL product. -#}
+{% macro annual_item_value(quantity, unit_amount, interval, interval_count) -%}
+    cast(
+        case
+            when coalesce({{ interval_count }}, 1) = 1
+                then cast({{ quantity }} * {{ unit_amount }} as decimal(38, 4)) * {{ periods_per_year(interval) }}
+            else round(
+                cast({{ quantity }} * {{ unit_amount }} as decimal(38, 4)) * {{ periods_per_year(interval) }}
+                / {{ interval_count }}, 4
+            )
+        end
+        as decimal(38, 4)
+    )
+{%- endmacro %}
+
 {% macro periods_per_year(interval) -%}
     (case {{ interval }} when 'month' then 12 when 'year' then 1 when 'week' then 52 when 'day' then 365 end)
 {%- endmacro %}

@@ -1,6 +1,7 @@
-{#- Join `int_erp_period_status` as `alias` for a posting dated `posting_date` in `subsidiary_id`. -#}
-{% macro join_posting_period(alias, posting_date, subsidiary_id) -%}
-    left join {{ ref('int_erp_period_status') }} as {{ alias }}
+{#- Join a (period, subsidiary) table as `alias` for a posting dated `posting_date` in `subsidiary_id`:
+    `int_erp_period_status`, or `int_publish__posting_periods` (which adds the next open period). -#}
+{% macro join_posting_period(alias, posting_date, subsidiary_id, periods='int_erp_period_status') -%}
+    left join {{ ref(periods) }} as {{ alias }}
         on {{ subsidiary_id }} = {{ alias }}.subsidiary_id
         and {{ posting_date }} between {{ alias }}.start_date and {{ alias }}.end_date
 {%- endmacro %}

@@ -43,11 +43,33 @@
     '{{ numbers[role] }}'
 {%- endmacro %}
 
-{#- Join `int_publish__posting_periods` as `alias` for a posting dated `posting_date` in `subsidiary_id`. -#}
+{#- The period a publish posting falls in, with its next open period (for the closed-period policy). -#}
 {% macro join_publish_period(alias, posting_date, subsidiary_id) -%}
-    left join {{ ref('int_publish__posting_periods') }} as {{ alias }}
-        on {{ subsidiary_id }} = {{ alias }}.subsidiary_id
-        and {{ posting_date }} between {{ alias }}.start_date and {{ alias }}.end_date
+    {{ join_posting_period(alias, posting_date, subsidiary_id, 'int_publish__posting_periods') }}
+{%- endmacro %}
+
+{#- The gate's period checks for a billing posting the ERP lacks, as WHEN branches of the reason-code CASE and of
+    the reason CASE; a posting the ERP already has keeps its own date. Columns: is_in_erp, own_period_id,
+    own_period_name, is_in_closed_period, posting_date, erp_subsidiary_id. -#}
+{% macro period_gate_reason_codes() -%}
+    when not is_in_erp and own_period_id is null then 'REFERENCE_MISSING'
+    when not is_in_erp and is_in_closed_period then 'POSTING_PERIOD_CLOSED'
+{%- endmacro %}
+
+{% macro period_gate_reasons() -%}
+    when not is_in_erp and own_period_id is null
+        then 'no ERP accounting period for posting date ' || cast(posting_date as varchar)
+    when not is_in_erp and is_in_closed_period
+        then 'period closed: ' || own_period_name || ' is closed for subsidiary ' || erp_subsidiary_id
+{%- endmacro %}
+
+{#- The date and period a gated posting is sent with: its own when the ERP has it, else as the policy moved it. -#}
+{% macro gated_tran_date() -%}
+    case when is_in_erp then posting_date else coalesce(moved_posting_date, posting_date) end
+{%- endmacro %}
+
+{% macro gated_posting_period_id() -%}
+    case when is_in_erp then own_period_id else coalesce(moved_period_id, own_period_id) end
 {%- endmacro %}
 
 {#- Whether a posting in a closed period moves to the next open one (policy var), as a SQL boolean. -#}

@@ -15,17 +15,8 @@ prices as (
 valued as (
     select
         items.subscription_id,
-        items.quantity,
-        prices.unit_amount,
-        prices.recurring_interval,
-        coalesce(prices.recurring_interval_count, 1) as interval_count,
-        cast(items.quantity * prices.unit_amount as decimal(38, 4))
-        * (
-            case prices.recurring_interval
-                when 'month' then 12 when 'year' then 1 when 'week' then 52 when 'day' then 365
-            end
-        )
-            as annual_amount_before_interval_count
+        {{ annual_item_value('items.quantity', 'prices.unit_amount', 'prices.recurring_interval',
+            'prices.recurring_interval_count') }} as annual_value
     from items
     inner join prices on items.price_id = prices.price_id
     where prices.recurring_usage_type = 'licensed'
@@ -34,14 +25,6 @@ valued as (
 select
     subscription_id,
     count(*) as licensed_items,
-    -- ÷ interval_count only where it is not 1, so the common case stays an exact DECIMAL product
-    cast(
-        sum(
-            case
-                when interval_count = 1 then annual_amount_before_interval_count
-                else round(annual_amount_before_interval_count / interval_count, 4)
-            end
-        ) as decimal(38, 4)
-    ) as contract_value
+    cast(sum(annual_value) as decimal(38, 4)) as contract_value
 from valued
 group by subscription_id

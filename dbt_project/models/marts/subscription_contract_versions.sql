@@ -40,16 +40,9 @@ select
     bounded.valid_to is null as is_current,
     count(versions.subscription_item_id) as item_count,
     sum(versions.quantity) filter (where prices.recurring_usage_type = 'licensed') as licensed_quantity,
-    -- exact: a DECIMAL divided by anything in DuckDB is a DOUBLE, so every-N-intervals prices round to 4 places once
     coalesce(sum(
-        case
-            when coalesce(prices.recurring_interval_count, 1) = 1
-                then versions.quantity * prices.unit_amount * {{ periods_per_year('prices.recurring_interval') }}
-            else cast(round(
-                versions.quantity * prices.unit_amount * {{ periods_per_year('prices.recurring_interval') }}
-                / prices.recurring_interval_count, 4
-            ) as decimal(38, 4))
-        end
+        {{ annual_item_value('versions.quantity', 'prices.unit_amount', 'prices.recurring_interval',
+            'prices.recurring_interval_count') }}
     ) filter (where prices.recurring_usage_type = 'licensed'), 0) as annual_contract_value
 from bounded
 left join versions

@@ -61,8 +61,7 @@ gated as (
                 then 'REFERENCE_MISSING'
             when erp_customer_id is null and coalesce(created_customer_status, 'missing') != 'ready'
                 then 'REFERENCE_MISSING'
-            when not is_in_erp and own_period_id is null then 'REFERENCE_MISSING'
-            when not is_in_erp and is_in_closed_period then 'POSTING_PERIOD_CLOSED'
+            {{ period_gate_reason_codes() }}
         end as reason_code,
         case
             when unmapped_product_id is not null then unmapped_reason
@@ -75,10 +74,7 @@ gated as (
                 then
                     'ERP customer ' || customer_external_id || ' is missing and q2c cannot create it: '
                     || coalesce(created_customer_reason, 'no billing customer')
-            when not is_in_erp and own_period_id is null
-                then 'no ERP accounting period for posting date ' || cast(posting_date as varchar)
-            when not is_in_erp and is_in_closed_period
-                then 'period closed: ' || own_period_name || ' is closed for subsidiary ' || erp_subsidiary_id
+            {{ period_gate_reasons() }}
         end as quarantine_reason,
         coalesce(unmapped_product_id, invoice_id) as reason_subject_key
     from joined
@@ -100,8 +96,8 @@ select
     currency_exponent,
     receivable_account_id,
     posting_date,
-    case when is_in_erp then posting_date else coalesce(moved_posting_date, posting_date) end as tran_date,
-    case when is_in_erp then own_period_id else coalesce(moved_period_id, own_period_id) end as posting_period_id,
+    {{ gated_tran_date() }} as tran_date,
+    {{ gated_posting_period_id() }} as posting_period_id,
     subtotal,
     tax_total,
     total,

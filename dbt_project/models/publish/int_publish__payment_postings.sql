@@ -53,16 +53,12 @@ gated as (
         *,
         case
             when invoice_status != 'ready' then 'INVOICE_QUARANTINED'
-            when not is_in_erp and own_period_id is null then 'REFERENCE_MISSING'
-            when not is_in_erp and is_in_closed_period then 'POSTING_PERIOD_CLOSED'
+            {{ period_gate_reason_codes() }}
         end as reason_code,
         case
             when invoice_status != 'ready'
                 then 'invoice ' || invoice_id || ' is quarantined: ' || invoice_reason
-            when not is_in_erp and own_period_id is null
-                then 'no ERP accounting period for posting date ' || cast(posting_date as varchar)
-            when not is_in_erp and is_in_closed_period
-                then 'period closed: ' || own_period_name || ' is closed for subsidiary ' || erp_subsidiary_id
+            {{ period_gate_reasons() }}
         end as quarantine_reason
     from joined
 )
@@ -84,8 +80,8 @@ select
     currency_code,
     currency_id,
     posting_date,
-    case when is_in_erp then posting_date else coalesce(moved_posting_date, posting_date) end as tran_date,
-    case when is_in_erp then own_period_id else coalesce(moved_period_id, own_period_id) end as posting_period_id,
+    {{ gated_tran_date() }} as tran_date,
+    {{ gated_posting_period_id() }} as posting_period_id,
     amount,
     case when reason_code is null then 'ready' else 'quarantined' end as validation_status,
     reason_code,
