@@ -22,11 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/q2c demo
 
-# Lint, then the whole suite (slow tests included: CI runs exactly this).
-test: setup lint
+# Lint, then the whole suite (slow tests included: CI runs exactly this). The bench's own tests need reladiff.
+test: setup $(BENCH_STAMP) lint
 	$(BIN)/pytest
 
-test-fast: setup
+test-fast: setup $(BENCH_STAMP)
 	$(BIN)/pytest -m "not slow"
 
 lint: setup
@@ -42,9 +42,16 @@ lock: setup
 	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed '/^q2c/d' > requirements.lock.new
 	{ head -2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
 
+# The whole cycle at a scale, each stage against its limit (not part of `make test`): one table, and every
+# figure in bench/results/latest.json. reladiff (the table-diff peer) is a benchmark-only dependency.
 SCALE ?= L
-bench: setup
-	$(BIN)/python -m bench.sandbox --scale $(SCALE)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+bench: setup $(BENCH_STAMP)
+	$(BIN)/python -m bench.cycle --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) q2c-data .pytest_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""The push's ceiling: a bare httpx client POSTing the payloads a push created, at the same concurrency.
+
+Run right after ``q2c push`` (or ``q2c run``) against the same ERP: the bare client sends the very payloads the
+push created, one record type after another in the push's order, with ``concurrency`` requests in flight. Each
+payload gets a suffix on its ``externalId`` (the originals now exist and the ERP would refuse them as
+duplicates); references to other records stay as they are and resolve to the records the push made, so the ERP
+does the same validation work. The bare client keeps no ledger, plans nothing and only retries 429s.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from reverse_etl.publish_rows import PUSH_ORDER, read_publish_rows
+
+SUFFIX = "-bench"
+
+
+def created_postings(data_dir: Path, since: str) -> set[str]:
+    """External ids of postings the ledger records as created and posted at or after ``since`` (UTC ISO)."""
+    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
+        rows = con.execute(
+            "select distinct p.external_id from postings p join posting_events e "
+            "on e.record_type = p.record_type and e.external_id = p.external_id "
+            "where p.state = 'posted' and p.operation = 'create' and e.to_state = 'posted' and e.at >= ?",
+            [since],
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _rekeyed(payload_text: str) -> bytes:
+    payload = json.loads(payload_text)
+    payload["externalId"] = f"{payload['externalId']}{SUFFIX}"
+    return json.dumps(payload).encode()
+
+
+def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int) -> dict:
+    """Seconds for the bare client to POST again every payload created since ``since``; errors counted."""
+    external_ids = created_postings(data_dir, since)
+    rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    errors: list[str] = []
+    bodies = {t: [_rekeyed(row.payload) for row in rows[t]] for t in PUSH_ORDER}  # prepared before the clock
+    started = time.perf_counter()
+    for record_type in PUSH_ORDER:
+        work: queue.Queue = queue.Queue()
+        for body in bodies[record_type]:
+            work.put(body)
+
+        def post_all(record_type: str = record_type, work: queue.Queue = work) -> None:
+            with httpx.Client(base_url=f"{url}/services/rest/record/v1", headers=headers, timeout=120) as http:
+                while True:
+                    try:
+                        body = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    response = http.post(f"/{record_type}", content=body)
+                    while response.status_code == 429:  # a bare client still has to respect the limit
+                        time.sleep(0.05)
+                        response = http.post(f"/{record_type}", content=body)
+                    if response.status_code >= 400:
+                        errors.append(f"{record_type} {response.status_code} {response.text[:160]}")
+
+        threads = [threading.Thread(target=post_all) for _ in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    seconds = time.perf_counter() - started
+    postings = sum(map(len, bodies.values()))
+    return {"seconds": seconds, "postings": postings, "errors": len(errors), "first_errors": errors[:3]}
