@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 # SQL that sqlfluff lints (dbt templater config in .sqlfluff); only the folders that exist.
 SQL_CANDIDATES := dbt_project
 SQL_DIRS := $(wildcard $(SQL_CANDIDATES))
@@ -45,7 +46,6 @@ lock: setup
 # The whole cycle at a scale, each stage against its limit (not part of `make test`): one table, and every
 # figure in bench/results/latest.json. reladiff (the table-diff peer) is a benchmark-only dependency.
 SCALE ?= L
-BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
 	touch $(BENCH_STAMP)
