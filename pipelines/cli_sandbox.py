@@ -54,6 +54,12 @@ def generate(scale: str, seed: int, out: Path) -> None:
 @click.option("--billing-port", type=int, default=DEFAULT_PORTS["billing"], show_default=True)
 @click.option("--crm-port", type=int, default=DEFAULT_PORTS["crm"], show_default=True)
 @click.option("--erp-port", type=int, default=DEFAULT_PORTS["erp"], show_default=True)
+@click.option(
+    "--store-cache/--no-store-cache",
+    default=True,
+    show_default=True,
+    help="Start from the stores saved in <fixtures>/.store-cache by an earlier load of the same folder.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -64,6 +70,7 @@ def serve(
     billing_port: int,
     crm_port: int,
     erp_port: int,
+    store_cache: bool,
 ) -> None:
     """Serve the three systems on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
     root = data_dir.resolve(ctx.obj["data_dir"])
@@ -74,7 +81,9 @@ def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"loading {fixtures} ...")
-    with SandboxCluster(fixtures, faults=faults, seed=seed, ports=ports, scratch_root=root / "sandbox") as cluster:
+    with SandboxCluster(
+        fixtures, faults=faults, seed=seed, ports=ports, scratch_root=root / "sandbox", store_cache=store_cache
+    ) as cluster:
         for endpoint in cluster.endpoints:
             click.echo(f"  {VENDOR_NAMES[endpoint.system]:<26} {endpoint.url:<24} token {endpoint.token}")
         click.echo(f"faults: {faults}; serving until Ctrl-C or SIGTERM")

@@ -1,7 +1,9 @@
 """The three sandbox servers started together on one fixture folder, sharing one clock.
 
 Used by ``q2c sandbox serve``, ``q2c demo`` and tests. The servers' stores live in a scratch folder
-that is removed on stop; the fixture folder itself is never written.
+that is removed on stop. The fixture folder's data is never written; with ``store_cache`` (the default) each
+system keeps a pristine copy of its loaded store in ``store_cache_dir`` (default ``<fixtures>/.store-cache``)
+and the next start over the same, unchanged folder copies it instead of reloading (:mod:`sandbox.store_cache`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,12 @@ class SandboxCluster:
         ports: dict[str, int] | None = None,
         scratch_root: Path | None = None,
         clock: SandboxClock | None = None,
+        store_cache: bool = True,
+        store_cache_dir: Path | None = None,
     ) -> None:
         self.fixtures = Path(fixtures) if fixtures else None
+        self.store_cache = store_cache
+        self.store_cache_dir = Path(store_cache_dir) if store_cache_dir is not None else None
         manifest = read_manifest(self.fixtures) if self.fixtures else {}
         self.seed = int(seed if seed is not None else manifest.get("seed", 0))
         self.faults = faults
@@ -60,7 +66,14 @@ class SandboxCluster:
                 module = importlib.import_module(f"sandbox.{system}.app")
                 # each system gets its own fault stream, all derived from the one seed
                 plan = FaultPlan(self.faults, seed=self.seed * 31 + index)
-                app = module.create_app(self.fixtures, self._scratch / system, faults=plan, clock=self.clock)
+                app = module.create_app(
+                    self.fixtures,
+                    self._scratch / system,
+                    faults=plan,
+                    clock=self.clock,
+                    store_cache=self.store_cache,
+                    store_cache_dir=self.store_cache_dir,
+                )
                 self.servers[system] = SandboxServer(app, port=self.ports[system]).start()
         except BaseException:
             self.stop()
@@ -80,6 +93,11 @@ class SandboxCluster:
     @property
     def endpoints(self) -> list[Endpoint]:
         return [self.endpoint(s) for s in SYSTEMS if s in self.servers]
+
+    @property
+    def store_cache_status(self) -> dict[str, str]:
+        """Per system: ``warm`` (store copied from the cache), ``cold`` (loaded from fixtures) or ``off``."""
+        return {name: getattr(srv.app, "store_cache", "off") for name, srv in self.servers.items()}
 
     def errors(self) -> list[str]:
         return [f"{name}: {e}" for name, srv in self.servers.items() for e in srv.errors]

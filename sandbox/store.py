@@ -99,6 +99,17 @@ class DocumentStore:
             row = c.execute(f'SELECT max(seq) FROM "{spec.name}"').fetchone()
             self._seq = max(self._seq, row[0] or 0)
 
+    @property
+    def sequence(self) -> int:
+        """The last insertion sequence number handed out (a warm start puts it back, see store_cache)."""
+        return self._seq
+
+    def resume_sequence(self, seq: int) -> None:
+        """Continue numbering after ``seq``: a loaded store's counter also counted rows a later duplicate
+        replaced, which ``max(seq)`` on reopening does not see."""
+        with self._write_lock:
+            self._seq = max(self._seq, int(seq))
+
     def spec(self, name: str) -> CollectionSpec:
         try:
             return self._specs[name]

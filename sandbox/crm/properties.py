@@ -118,6 +118,13 @@ DEFINITIONS: dict[str, list[PropertyDef]] = {
 }
 
 
+_BUILT_IN: dict[str, frozenset[str]] = {t: frozenset(d.name for d in defs) for t, defs in DEFINITIONS.items()}
+
+
+def _learned(name: str) -> PropertyDef:
+    return PropertyDef(name, name.replace("_", " ").capitalize(), "string", "text", hubspot_defined=False)
+
+
 class PropertyCatalog:
     """The definitions of one portal: HubSpot's and q2c's, plus any property found in the loaded data."""
 
@@ -130,9 +137,18 @@ class PropertyCatalog:
         """Define (as custom text properties) names a fixture uses that the catalog does not know."""
         known = self._defs[object_type]
         for name in sorted(names - known.keys()):
-            known[name] = PropertyDef(
-                name, name.replace("_", " ").capitalize(), "string", "text", hubspot_defined=False
-            )
+            known[name] = _learned(name)
+
+    def learned(self) -> dict[str, list[str]]:
+        """The names :meth:`learn` defined, per object type in definition order (saved by a store cache)."""
+        return {t: [n for n in defs if n not in _BUILT_IN[t]] for t, defs in self._defs.items()}
+
+    def restore_learned(self, learned: dict[str, list[str]]) -> None:
+        """Define again, in the same order, what :meth:`learned` returned."""
+        for object_type, names in learned.items():
+            known = self._defs[object_type]
+            for name in names:
+                known.setdefault(name, _learned(name))
 
     def get(self, object_type: str, name: str) -> PropertyDef | None:
         return self._defs[object_type].get(name)

@@ -85,6 +85,11 @@ class CrmRecords:
     def write_lock(self):
         return self._store.write_lock
 
+    @property
+    def documents(self) -> DocumentStore:
+        """The underlying store (its file, connections and write lock), for saving a loaded copy."""
+        return self._store
+
     # -- loading and writing -----------------------------------------------------------------------
     @staticmethod
     def _row(object_type: str, obj: dict) -> tuple:
