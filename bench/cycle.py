@@ -1,0 +1,351 @@
+"""The whole cycle at a scale, each stage measured against its limit: ``make bench`` (L) or ``make bench SCALE=M``.
+
+Usage: python -m bench.cycle [--scale L] [--seed 7] [--fixtures DIR] [--work DIR] [--change-fraction 0.01]
+
+In one run, on one machine:
+1. generate the scenario (reused from ``bench/.cache`` when already generated: its figures were recorded then);
+2. serve it from its own process, as remote APIs would be;
+3. full run: ``q2c run`` on an empty data folder (ingest, build, snapshot, push), its own process; the stages'
+   seconds come from the run history, the peak RSS of each from sampling the process during that step;
+4. the ratios, each against a baseline measured right after, on the same machine and data:
+   ``ingest_vs_fetch`` (a bare concurrent httpx client replaying every request the ingest made),
+   ``build_vs_sql`` (the build's compiled SQL run directly in DuckDB), ``push_vs_ceiling`` (a bare client POSTing
+   the payloads the push created, at the same concurrency), ``recon_vs_reladiff`` (the invoice reconciliation
+   against reladiff diffing the same billing and ERP invoice tables);
+5. ``--change-fraction`` of the objects changed through the sandbox APIs, then the incremental ``q2c run``;
+   ``incremental_vs_full`` = its seconds / the full run's.
+One table is printed; ``bench/results/latest.json`` gets every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.changes import apply_changes, plan_changes
+from bench.measure import Measured, run_measured
+from bench.served import served
+from sandbox.fixtures import read_manifest
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+CACHE = HERE / ".cache"
+GENERATED = "bench-generate.json"  # the generate stage's figures, kept beside the fixtures it made
+SOURCES = ("crm", "billing", "erp")
+ERP_CONCURRENCY = 5  # NetSuite's default account limit: a bare client has to stay within it too
+TARGETS = {
+    "ingest_vs_fetch": (">=", 0.8),
+    "build_vs_sql": ("<=", 1.5),
+    "push_vs_ceiling": (">=", 0.8),
+    "incremental_vs_full": ("<=", 0.1),
+    "recon_vs_reladiff": ("<=", 1.0),
+    "peak_rss_mb_max": ("<=", 4096),
+}
+CREDENTIALS = {"billing": "API_KEY", "crm": "ACCESS_TOKEN", "erp": "ACCESS_TOKEN"}
+
+
+def q2c(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", *args]
+
+
+def fixtures_stage(scale: str, seed: int, folder: Path, work: Path) -> dict[str, Any]:
+    """Generates the scenario unless ``folder`` already holds it; the figures of the generation either way."""
+    stamp = folder / GENERATED
+    if (folder / "manifest.json").exists():
+        if stamp.exists():
+            return {**json.loads(stamp.read_text()), "cached": True}
+        return {"seconds": None, "peak_rss_mb": None, "cached": True}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"generating {scale} (seed {seed}) into {folder} …", flush=True)
+    m = run_measured(
+        q2c("sandbox", "generate", "--scale", scale, "--seed", str(seed), "--out", str(folder)),
+        log_path=work / "generate.log",
+    )
+    if m.returncode != 0:
+        raise SystemExit(f"generate failed ({m.returncode}): see {work / 'generate.log'}")
+    figures = {"seconds": round(m.seconds, 1), "peak_rss_mb": round(m.peak_rss_mb), "measured_at": _now()}
+    stamp.write_text(json.dumps(figures, indent=2) + "\n")
+    return {**figures, "cached": False}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sandbox_now(endpoints: dict[str, tuple[str, str]]) -> str:
+    """The sandbox's clock (the scenario's time, not the wall clock): what q2c's reference time must be."""
+    url, _ = endpoints["billing"]
+    now = httpx.get(f"{url}/__sandbox/health", timeout=30).json()["now"]
+    return datetime.fromtimestamp(int(now), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_env(endpoints: dict[str, tuple[str, str]], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    for source, (url, token) in endpoints.items():
+        env[f"SOURCES__{source.upper()}__BASE_URL"] = url
+        env[f"SOURCES__{source.upper()}__{CREDENTIALS[source]}"] = token
+    env.update(extra)
+    return env
+
+
+class StepWatcher:
+    """Which step of the run is running now, read from the run history the run writes as it goes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "ops.sqlite"
+        self._conn: sqlite3.Connection | None = None
+
+    def __call__(self) -> str | None:
+        if self._conn is None:
+            if not self.path.exists():
+                return None
+            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            row = self._conn.execute(
+                "select step from run_steps where outcome = 'running' order by started_at desc limit 1"
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+
+def last_run(data_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with sqlite3.connect(data_dir / "ops.sqlite") as con:
+        con.row_factory = sqlite3.Row
+        run = dict(con.execute("select * from runs order by started_at desc limit 1").fetchone())
+        steps = [
+            {**dict(r), "counts": json.loads(r["counts"] or "{}")}
+            for r in con.execute("select * from run_steps where run_id = ? order by started_at", [run["run_id"]])
+        ]
+    return run, steps
+
+
+def q2c_run(label: str, data_dir: Path, env: dict[str, str], work: Path) -> tuple[Measured, dict, list[dict]]:
+    print(f"{label}: q2c run (now = {env.get('Q2C_NOW')}) …", flush=True)
+    m = run_measured(
+        q2c("--data-dir", str(data_dir), "run", "--log-format", "json"),
+        env=env,
+        log_path=work / f"{label}.log",
+        phase=StepWatcher(data_dir),
+    )
+    run, steps = last_run(data_dir)
+    if m.returncode not in (0, 2):  # 2: exceptions open, the normal state of a company's books
+        failed = [s for s in steps if s["outcome"] != "ok"]
+        raise SystemExit(f"{label} failed with {m.returncode}: {failed or run.get('error')} (log: {work})")
+    print(f"  {m.seconds:,.1f} s, peak RSS {m.peak_rss_mb:,.0f} MB, exit {m.returncode}", flush=True)
+    return m, run, steps
+
+
+def step_figures(steps: list[dict], measured: Measured) -> dict[str, dict[str, Any]]:
+    out = {}
+    for s in steps:
+        out[s["step"]] = {
+            "seconds": round(s["seconds"] or 0.0, 2),
+            "counts": s["counts"],
+            "peak_rss_mb": round(measured.phase_peak_rss_mb.get(s["step"], 0.0)),
+        }
+    return out
+
+
+def ingest_ratio(trace_dir: Path, steps: dict[str, dict], workers: int) -> dict[str, Any]:
+    from bench.ingest import replay_file
+
+    per_source = {}
+    for source in SOURCES:
+        trace = trace_dir / f"{source}.jsonl"
+        step = steps.get(f"ingest.{source}")
+        if not trace.exists() or step is None:
+            continue
+        bare = replay_file(trace, min(workers, ERP_CONCURRENCY) if source == "erp" else workers)
+        per_source[source] = {
+            "ingest_seconds": step["seconds"],
+            "bare_seconds": round(bare, 2),
+            "rows": step["counts"].get("rows_loaded", 0),
+            "pages": step["counts"].get("pages", 0),
+            "ratio": round(bare / step["seconds"], 3) if step["seconds"] else None,
+        }
+    ingest_s = sum(p["ingest_seconds"] for p in per_source.values())
+    bare_s = sum(p["bare_seconds"] for p in per_source.values())
+    return {
+        "ratio": round(bare_s / ingest_s, 3) if ingest_s else None,
+        "worst_source_ratio": min((p["ratio"] for p in per_source.values() if p["ratio"]), default=None),
+        "sources": per_source,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="L", choices=["S", "M", "L"])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fixtures", type=Path, help="the scenario folder (default: bench/.cache/<scale>-<seed>)")
+    parser.add_argument("--work", type=Path, help="data and logs (default: bench/.cache/work-<scale>, emptied first)")
+    parser.add_argument("--change-fraction", type=float, default=0.01, help="share of objects changed (0.01 = 1%%)")
+    parser.add_argument("--workers", type=int, default=8, help="bare fetch client threads (ERP: at most 5)")
+    parser.add_argument("--push-concurrency", type=int, default=4, help="as [reverse_etl] max_concurrency")
+    parser.add_argument("--results", type=Path, default=RESULTS / "latest.json", help="where the figures go")
+    args = parser.parse_args(argv)
+
+    fixtures = args.fixtures or CACHE / f"{args.scale}-{args.seed}"
+    work = args.work or CACHE / f"work-{args.scale}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    data_dir, trace_dir = work / "data", work / "trace"
+    started_at = _now()
+    wall = time.perf_counter()
+
+    generate = fixtures_stage(args.scale, args.seed, fixtures, work)
+    counts = read_manifest(fixtures)["counts"]
+    print(f"serving {fixtures} …", flush=True)
+    serve_started = time.perf_counter()
+    with served(fixtures, work / "sandbox") as endpoints:
+        serve_s = time.perf_counter() - serve_started
+        print(f"  stores ready in {serve_s:,.1f} s", flush=True)
+        env = run_env(endpoints, Q2C_NOW=sandbox_now(endpoints), Q2C_TRACE_REQUESTS=str(trace_dir))
+        full, full_run, full_steps = q2c_run("full-run", data_dir, env, work)
+        steps = step_figures(full_steps, full)
+
+        print("baselines …", flush=True)
+        ingest = ingest_ratio(trace_dir, steps, args.workers)
+        print(f"  ingest_vs_fetch {ingest['ratio']}", flush=True)
+
+        from bench.build_sql import replay_compiled
+
+        sql = replay_compiled(data_dir, work / "sql-replay")
+        build_vs_sql = round(steps["build"]["seconds"] / sql["seconds"], 3)
+        print(f"  build_vs_sql {build_vs_sql} (SQL alone {sql['seconds']:.1f} s)", flush=True)
+
+        from bench.push_ceiling import bare_post
+
+        url, token = endpoints["erp"]
+        ceiling = bare_post(data_dir, url, token, since=full_run["started_at"], concurrency=args.push_concurrency)
+        push_s = steps["push"]["seconds"]
+        push_vs_ceiling = round(ceiling["seconds"] / push_s, 3) if ceiling["postings"] and push_s else None
+        print(f"  push_vs_ceiling {push_vs_ceiling} ({ceiling['postings']} postings)", flush=True)
+
+        from bench.recon import measure as recon_measure
+
+        recon = recon_measure(data_dir / "warehouse.duckdb", work / "recon")
+        print(f"  recon_vs_reladiff {recon['ratio']}", flush=True)
+
+        plan = plan_changes(data_dir / "warehouse.duckdb", args.change_fraction)
+        print(f"changing {sum(map(len, plan.values())):,} objects through the APIs …", flush=True)
+        change_started = time.perf_counter()
+        changed = apply_changes(endpoints, plan)
+        change_s = time.perf_counter() - change_started
+        env = run_env(endpoints, Q2C_NOW=sandbox_now(endpoints))
+        incremental, _, incremental_steps = q2c_run("incremental-run", data_dir, env, work)
+
+    raw_rows = sum(s["counts"].get("rows_loaded", 0) for name, s in steps.items() if name.startswith("ingest."))
+    ingest_s = sum(s["seconds"] for name, s in steps.items() if name.startswith("ingest."))
+    push_counts = steps["push"]["counts"]
+    postings = sum(v for k, v in push_counts.items() if k in ("created", "updated", "create", "update"))
+    stages = {
+        "generate": _stage(generate.get("seconds"), sum(counts.values()), generate.get("peak_rss_mb")),
+        "ingest": _stage(ingest_s, raw_rows, max(s["peak_rss_mb"] for n, s in steps.items() if n.startswith("in"))),
+        "build": _stage(steps["build"]["seconds"], raw_rows, steps["build"]["peak_rss_mb"]),
+        "push": _stage(push_s, postings, steps["push"]["peak_rss_mb"]),
+        "full_run": _stage(full.seconds, raw_rows, full.peak_rss_mb),
+        "incremental_run": _stage(
+            incremental.seconds,
+            sum(s["counts"].get("rows_loaded", 0) for s in incremental_steps if s["step"].startswith("ingest.")),
+            incremental.peak_rss_mb,
+        ),
+    }
+    stages["generate"]["cached"] = generate.get("cached", False)
+    ratios = {
+        "ingest_vs_fetch": ingest["ratio"],
+        "build_vs_sql": build_vs_sql,
+        "push_vs_ceiling": push_vs_ceiling,
+        "incremental_vs_full": round(incremental.seconds / full.seconds, 3),
+        "recon_vs_reladiff": recon["ratio"],
+        "peak_rss_mb_max": round(max(full.peak_rss_mb, incremental.peak_rss_mb, generate.get("peak_rss_mb") or 0)),
+    }
+    result = {
+        "scale": args.scale,
+        "seed": args.seed,
+        "started_at": started_at,
+        "wall_seconds": round(time.perf_counter() - wall, 1),
+        "machine": _machine(),
+        "scenario": {"invoices": counts.get("billing/invoices"), "customers": counts.get("billing/customers")},
+        "stages": stages,
+        "ratios": ratios,
+        "targets": {n: {"op": op, "target": t, "met": _met(ratios[n], op, t)} for n, (op, t) in TARGETS.items()},
+        "details": {
+            "sandbox_load_seconds": round(serve_s, 1),
+            "full_run_steps": steps,
+            "ingest": ingest,
+            "sql_replay": sql,
+            "push_ceiling": ceiling,
+            "recon": recon,
+            "changes": {"fraction": args.change_fraction, "seconds": round(change_s, 1), "by_kind": changed},
+            "incremental_run_steps": step_figures(incremental_steps, incremental),
+        },
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print_table(result, args.results)
+    return result
+
+
+def _stage(seconds: float | None, rows: int, rss: float | None) -> dict[str, Any]:
+    return {
+        "seconds": round(seconds, 1) if seconds is not None else None,
+        "rows": rows,
+        "rows_per_s": round(rows / seconds) if seconds else None,
+        "peak_rss_mb": round(rss) if rss is not None else None,
+    }
+
+
+def _met(value: float | None, op: str, target: float) -> bool | None:
+    if value is None:
+        return None
+    return value >= target if op == ">=" else value <= target
+
+
+def _machine() -> dict[str, Any]:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def print_table(result: dict[str, Any], path: Path) -> None:
+    m = result["machine"]
+    print(
+        f"\nq2c bench at {result['scale']} (seed {result['seed']}): {result['scenario']['invoices']:,} invoices, "
+        f"{result['scenario']['customers']:,} customers — {m['cpus']} CPUs, {m['memory_gb']} GB, "
+        f"Python {m['python']}, {result['started_at'][:10]}"
+    )
+    print(f"  {'stage':<17} {'seconds':>9} {'rows':>12} {'rows/s':>10} {'peak RSS MB':>12}")
+    for name, s in result["stages"].items():
+        seconds = "—" if s["seconds"] is None else f"{s['seconds']:,.1f}"
+        label = name + (" (cached)" if s.get("cached") else "")
+        rate = "—" if s["rows_per_s"] is None else f"{s['rows_per_s']:,}"
+        rss = "—" if s["peak_rss_mb"] is None else f"{s['peak_rss_mb']:,}"
+        print(f"  {label:<17} {seconds:>9} {s['rows']:>12,} {rate:>10} {rss:>12}")
+    print(f"  {'ratio':<22} {'value':>8} {'target':>9}  met")
+    for name, value in result["ratios"].items():
+        target = result["targets"][name]
+        met = {True: "yes", False: "NO", None: "—"}[target["met"]]
+        print(f"  {name:<22} {value if value is not None else '—':>8} {target['op']:>3} {target['target']:<5}  {met}")
+    print(f"  whole bench {result['wall_seconds']:,.0f} s; figures in {path}")
+
+
+if __name__ == "__main__":
+    main()
