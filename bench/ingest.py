@@ -65,6 +65,29 @@ def replay(requests: list[tuple[str, str, dict[str, str], bytes | None]], worker
     return time.perf_counter() - started
 
 
+def read_trace(path: Path) -> list[tuple[str, str, dict[str, str], bytes | None]]:
+    """The requests of a ``Q2C_TRACE_REQUESTS`` file (``<folder>/<source>.jsonl``), as :func:`replay` takes them."""
+    requests = []
+    with Path(path).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                r = json.loads(line)
+                body = r.get("body")
+                requests.append(
+                    (r["method"], r["url"], dict(r.get("headers") or {}), None if body is None else body.encode())
+                )
+    return requests
+
+
+def replay_file(path: Path, workers: int, *, token: str | None = None) -> float:
+    """Seconds for a bare client pool of ``workers`` threads to fetch (and parse) the requests traced in ``path``.
+    A trace holds no credentials: ``token`` is sent as the bearer token of every request."""
+    requests = read_trace(path)
+    if token is not None:
+        requests = [(m, u, {**h, "Authorization": f"Bearer {token}"}, b) for m, u, h, b in requests]
+    return replay(requests, workers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="M", choices=["S", "M", "L"])

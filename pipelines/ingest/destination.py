@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlt.common.destination import DestinationCapabilitiesContext
 from dlt.common.destination.client import HasFollowupJobs, LoadJob, PreparedTableSchema, RunnableLoadJob
 from dlt.common.schema.utils import get_columns_names_with_prop
 from dlt.common.storages.load_package import ParsedLoadJobFileName
 from dlt.destinations import duckdb
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 
 
@@ -56,7 +58,16 @@ class RawDuckDbClient(DuckDbClient):
 
 
 class raw_duckdb(duckdb):  # noqa: N801 (dlt names destination factories in lower case)
-    """dlt's ``duckdb`` destination with :class:`InsertAbsentJob` for appends into keyed tables."""
+    """dlt's ``duckdb`` destination with :class:`InsertAbsentJob` for appends into keyed tables.
+
+    A table's files load one after another (tables side by side): a large table arrives as several files
+    (see ``runner.make_pipeline``), and each file's anti-join must see the rows of the files before it.
+    """
+
+    def _raw_capabilities(self) -> DestinationCapabilitiesContext:
+        caps = super()._raw_capabilities()
+        caps.loader_parallelism_strategy = "table-sequential"
+        return caps
 
     @property
     def client_class(self) -> type[DuckDbClient]:
@@ -68,5 +79,13 @@ class raw_duckdb(duckdb):  # noqa: N801 (dlt names destination factories in lowe
         return "dlt.destinations.duckdb"
 
 
+# DuckDB's own default is 80% of the machine's memory: its buffer pool would keep every page a backfill
+# writes (the M billing load grew the process by ~1 GB, and L is 10x that). Capped, it writes pages out and
+# spills large operators to the database's temp folder instead. Not lower: ERP's merges (delete-insert with
+# deduplication, three loads at once) ran out of memory at M with 256 MB.
+MEMORY_LIMIT = "1GB"
+
+
 def raw_destination(path: str, **kwargs: Any) -> raw_duckdb:
-    return raw_duckdb(path, **kwargs)
+    credentials = DuckDbCredentials(path, global_config={"memory_limit": MEMORY_LIMIT})
+    return raw_duckdb(credentials, **kwargs)

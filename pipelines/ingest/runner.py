@@ -4,13 +4,25 @@ Each source is its own dlt pipeline (``q2c_<source>``, dataset ``raw_<source>``)
 the data folder. Before running, a package left by an interrupted run is loaded (dlt keeps extracted
 packages on disk); a package that can never load is dropped — its incremental state goes with it, so
 its rows are fetched again — and the drop is reported, so no run is ever blocked by a stuck package.
+
+Environment:
+
+``Q2C_TRACE_REQUESTS``
+    A folder (created if missing). :func:`run_ingest` then keeps every answered request of each source and,
+    when that source has finished (failed too), writes them to ``<folder>/<source>.jsonl``: one JSON object
+    per request, ``{"method", "url", "headers", "body"}`` (``body`` as text, or null), in the order answered.
+    A diagnostic for the benchmark harness (``bench.ingest.replay_file`` replays such a file with a bare
+    client). The headers are the ones sent minus credentials (``Authorization`` and any header named like a
+    key or token are left out). Unset or empty: nothing is kept or written.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +39,8 @@ from pipelines.sources.raw_tables import QUARANTINE_TABLE
 
 SOURCES = ("crm", "billing", "erp")
 RAW_DB = "raw.duckdb"
+TRACE_REQUESTS_ENV = "Q2C_TRACE_REQUESTS"
+_CREDENTIAL_HEADER = re.compile(r"authorization|key|token|secret|cookie", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,21 @@ def raw_path(data_dir: Path) -> Path:
     return Path(data_dir) / RAW_DB
 
 
+# Memory must not grow with the data: each table's rows go to files of at most FILE_MAX_BYTES (Parquet;
+# about 5x that as DuckDB inserts it) and at most LOAD_WORKERS files load at once, so a load holds a few
+# files' worth however large the table. dlt creates its file writers where only the unsectioned key is
+# read (``DATA_WRITER__…``); the load's is per pipeline. The environment can still override both.
+FILE_MAX_BYTES = 16 * 1024 * 1024
+LOAD_WORKERS = 3
+
+
+def _bounded_files(pipeline_name: str) -> None:
+    os.environ.setdefault("DATA_WRITER__FILE_MAX_BYTES", str(FILE_MAX_BYTES))
+    os.environ.setdefault(f"{pipeline_name.upper()}__LOAD__WORKERS", str(LOAD_WORKERS))
+
+
 def make_pipeline(data_dir: Path, source: str) -> dlt.Pipeline:
+    _bounded_files(f"q2c_{source}")
     return dlt.pipeline(
         pipeline_name=f"q2c_{source}",
         destination=raw_destination(str(raw_path(data_dir))),
@@ -195,8 +223,25 @@ def run_ingest(
         raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     quiet_dlt()
+    trace_dir = os.environ.get(TRACE_REQUESTS_ENV) or None
+    summaries = []
     # sources run one after another: raw.duckdb has one writer at a time
-    return [run_source(data_dir, s, (endpoints or {}).get(s), progress=progress) for s in sources]
+    for source in sources:
+        stats = RequestStats(keep_requests=trace_dir is not None)
+        summaries.append(run_source(data_dir, source, (endpoints or {}).get(source), progress=progress, stats=stats))
+        if trace_dir is not None:
+            write_request_trace(Path(trace_dir) / f"{source}.jsonl", stats)
+    return summaries
+
+
+def write_request_trace(path: Path, stats: RequestStats) -> None:
+    """The answered requests ``stats`` kept, one JSON object a line (see ``Q2C_TRACE_REQUESTS`` above)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for method, url, headers, body in stats.requests or []:
+            text = None if body is None else body.decode("utf-8", errors="replace")
+            sent = {k: v for k, v in headers.items() if not _CREDENTIAL_HEADER.search(k)}
+            out.write(json.dumps({"method": method, "url": url, "headers": sent, "body": text}) + "\n")
 
 
 def _progress_thread(

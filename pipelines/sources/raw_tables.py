@@ -228,10 +228,15 @@ def _payload_array(objects: list) -> pa.Array:
     """The objects' JSON texts as one Arrow string column, built from their bytes joined once: ``pa.array``
     of the decoded strings copied and re-validated every text (a large share of a page's cost)."""
     parts = [_json_bytes(o) for o in objects]
+    ends = list(itertools.accumulate(map(len, parts)))
+    data = pa.py_buffer(b"".join(parts))
+    if not ends or ends[-1] < 2**31:  # the usual page: 32-bit offsets, so no cast (a copy of every text)
+        offsets = array("i", [0])
+        offsets.extend(ends)
+        return pa.StringArray.from_buffers(len(parts), pa.py_buffer(offsets), data)
     offsets = array("q", [0])
-    offsets.extend(itertools.accumulate(map(len, parts)))
-    texts = pa.LargeStringArray.from_buffers(len(parts), pa.py_buffer(offsets), pa.py_buffer(b"".join(parts)))
-    return texts.cast(pa.string())
+    offsets.extend(ends)
+    return pa.LargeStringArray.from_buffers(len(parts), pa.py_buffer(offsets), data).cast(pa.string())
 
 
 Extra = dict[str, Any] | Callable[[dict], dict[str, Any]] | None

@@ -232,9 +232,14 @@ def _search_changes(
     associations: AssociationReader,
     waiting: dict[str, None],
 ) -> Iterator[Any]:
-    """The changed records' rows; each full batch of changed ids has its association reads started at once."""
+    """The changed records' rows; each full batch of changed ids has its association reads started at once.
+
+    ``seen`` (id → last-modified ms) ends holding at least the ids within ``LOOKBACK_MS`` of the newest time
+    seen; ``changed`` only the changed records that name merged ids (the merge winners)."""
     table = TABLES[spec.name]
     started: set[str] = set()  # ids whose association reads are under way
+    newest = -1
+    prune_at = 2 * _SEEN_KEPT
     for page in search_pages(api, spec, since):
         if page:
             track_fields(_field_view(page))
@@ -245,11 +250,19 @@ def _search_changes(
                 if recent.get(key) == modified or seen.get(key, -1) >= modified:
                     continue  # already loaded (an earlier run's lookback, or a repeat in this run)
                 seen[key] = modified
+                newest = max(newest, modified)
             fresh.append(obj)
+        if len(seen) > prune_at:
+            # every later search starts at the newest time seen (the keyset), so an id older than the lookback
+            # before it can neither repeat in this run nor belong in ``recent``: forget it (memory stays flat)
+            for key in [k for k, v in seen.items() if v < newest - LOOKBACK_MS]:
+                del seen[key]
+            prune_at = max(2 * len(seen), 2 * _SEEN_KEPT)
         if fresh:
             yield from emit(SOURCE_NAME, table, fresh)
             added = [o for o in fresh if isinstance(o.get("id"), str)]
-            changed += added
+            # only merge winners are needed after the search (see _merges): not every changed record
+            changed += [o for o in added if (o.get("properties") or {}).get("hs_merged_object_ids")]
             if spec.associated:
                 waiting.update((o["id"], None) for o in added if o["id"] not in started)
                 while len(waiting) >= ASSOCIATIONS_BATCH_SIZE:
@@ -259,6 +272,9 @@ def _search_changes(
                     started.update(batch)
                     for i in batch:
                         del waiting[i]
+
+
+_SEEN_KEPT = 20_000  # ids remembered before the first pruning of ``seen`` (cheap; pruning is amortized)
 
 
 def _stored_state(resource: str) -> dict:
