@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,12 @@ from pipelines.ingest.runner import RAW_DB
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WAREHOUSE_DB = "warehouse.duckdb"
 OPS_DB = "ops.sqlite"
+
+# DuckDB's own default is 80% of the machine's memory, which a build on a shared machine must not take: the
+# warehouse build is capped, and spills what does not fit to a folder under the data folder instead.
+# Both are overridable (environment): Q2C_DUCKDB_MEMORY_LIMIT (a DuckDB size, e.g. 4GB) and
+# Q2C_DUCKDB_TEMP_DIRECTORY (a folder).
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
@@ -42,14 +49,29 @@ class BuildPaths:
     def docs(self) -> Path:
         return self.data_dir / "dbt" / "docs"
 
+    @property
+    def spill(self) -> Path:
+        """Where DuckDB spills what exceeds its memory limit during a build (emptied by DuckDB when it closes)."""
+        return self.data_dir / "dbt" / "tmp"
+
+    def duckdb_settings(self) -> dict[str, str]:
+        """The DuckDB settings of a build (profiles.yml reads them from the environment): memory cap and spill."""
+        return {
+            "memory_limit": os.environ.get("Q2C_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+            "temp_directory": os.environ.get("Q2C_DUCKDB_TEMP_DIRECTORY") or str(self.spill),
+        }
+
     def environment(self, threads: int) -> dict[str, str]:
         """The variables profiles.yml and dbt_project.yml read."""
+        settings = self.duckdb_settings()
         return {
             "Q2C_WAREHOUSE_PATH": str(self.warehouse),
             "Q2C_RAW_PATH": str(self.raw),
             "Q2C_OPS_PATH": str(self.ops),
             "Q2C_DBT_TARGET_PATH": str(self.target),
             "Q2C_DBT_THREADS": str(threads),
+            "Q2C_DUCKDB_MEMORY_LIMIT": settings["memory_limit"],
+            "Q2C_DUCKDB_TEMP_DIRECTORY": settings["temp_directory"],
             # belt and braces with the CLI flags: dbt must never try the network
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_VERSION_CHECK": "false",

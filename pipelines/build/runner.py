@@ -7,6 +7,7 @@ snapshots in dependency order) that reuses the parsed manifest.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from pipelines.build.reference_time import iso_utc
 from pipelines.build.timing import BuildTiming
 
 DEFAULT_THREADS = 2  # the machine q2c targets has few cores; DuckDB parallelises inside each query anyway
+BUILD_RECORD = "q2c_build.json"  # in dbt's target/: this build's clock and DuckDB settings (bench/build_sql.py)
 
 
 @dataclass
@@ -56,12 +58,16 @@ def _select_args(select: str | Sequence[str] | None) -> list[str]:
     return select.split() if isinstance(select, str) else [s for item in select for s in item.split()]
 
 
-def build_args(select: list[str], full_refresh: bool) -> list[str]:
+def build_args(select: list[str], full_refresh: bool, unit_tests: bool = False) -> list[str]:
     args = ["build"]
     if select:
         args += ["--select", *select]
     if full_refresh:
         args.append("--full-refresh")
+    if not unit_tests:
+        # dbt's unit tests check the SQL's logic on fixed fixture rows, not the data: they belong to the test
+        # suite (tests/dbt_project/test_publish.py runs them), not to every build, where they cost a few seconds
+        args += ["--exclude-resource-type", "unit_test"]
     return args
 
 
@@ -75,8 +81,12 @@ def run_build(
     project_dir: Path | None = None,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    unit_tests: bool = False,
 ) -> BuildResult:
-    """Build the warehouse from ``raw.duckdb``; never raises for a failing node (see ``BuildResult``)."""
+    """Build the warehouse from ``raw.duckdb``; never raises for a failing node (see ``BuildResult``).
+
+    dbt's unit tests (fixture rows, not data) run only with ``unit_tests=True``, as in the test suite.
+    """
     started = time.perf_counter()
     paths = BuildPaths(Path(data_dir).resolve(), project_dir or PROJECT_DIR)
     dbt_vars = dict(vars or {})
@@ -100,7 +110,7 @@ def run_build(
         result.timing.parse_seconds = time.perf_counter() - clock
         if result.error is None:
             clock = time.perf_counter()
-            outcome = session.invoke(build_args(result.select, full_refresh))
+            outcome = session.invoke(build_args(result.select, full_refresh, unit_tests))
             result.timing.build_seconds = time.perf_counter() - clock
     # dbt has closed DuckDB by now, so the failing rows can be read from the warehouse
     if outcome is not None:
@@ -117,7 +127,26 @@ def run_build(
     result.timing.sql_sum_seconds = listener.clock.sum_seconds
     result.timing.queries = listener.clock.queries
     result.timing.total_seconds = time.perf_counter() - started
+    if outcome is not None:
+        _record(paths, result)
     return result
+
+
+def _record(paths: BuildPaths, result: BuildResult) -> None:
+    """What the build took and with which DuckDB settings, beside dbt's run_results.json."""
+    timing = result.timing
+    record = {
+        "q2c_now": result.q2c_now,
+        "select": result.select,
+        "ok": result.ok,
+        "total_seconds": round(timing.total_seconds, 3),
+        "parse_seconds": round(timing.parse_seconds, 3),
+        "build_seconds": round(timing.build_seconds, 3),
+        "sql_seconds": round(timing.sql_seconds, 3),
+        "dbt_threads": timing.threads,
+        "duckdb_settings": paths.duckdb_settings(),
+    }
+    (paths.target / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 SLOWEST = 5

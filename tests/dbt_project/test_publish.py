@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from models.postings import validate_payload
+from pipelines.build.dbt_session import DbtSession
+from pipelines.build.paths import BuildPaths
 from pipelines.build.runner import run_build
 from pipelines.ingest.runner import SOURCES, raw_path, run_ingest
 from sandbox.cluster import SandboxCluster
@@ -206,3 +208,20 @@ def test_summary_mode_replaces_invoice_postings_with_balanced_daily_journals(pub
         assert journal["total_debit"] == journal["total_credit"]
     # the gate still holds back what it held in invoice mode
     assert summary.rows("select count(*) as n from publish.quarantined_postings")[0]["n"] > 0
+
+
+def test_the_dbt_unit_tests_pass(published, tmp_path):
+    """`q2c build` leaves dbt's unit tests (fixture rows, not data) to the test suite. A unit test reads the columns
+    of its model's inputs from the warehouse, so every relation is first built empty (``--empty``, no data tests)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy2(raw_path(published.data_dir), raw_path(data))
+    with DbtSession(BuildPaths(data), dbt_vars={"q2c_now": NOW}) as session:
+        session.parse()
+        empty = session.invoke(["build", "--empty", "--exclude-resource-type", "unit_test", "test"])
+        assert empty.success, empty.exception
+        outcome = session.invoke(["test", "--select", "test_type:unit"])
+    assert outcome.success, outcome.exception
+    results = outcome.result.results
+    assert len(results) >= 11
+    assert [r.node.unique_id for r in results if str(r.status) != "pass"] == []
