@@ -159,7 +159,9 @@ def step_figures(steps: list[dict], measured: Measured) -> dict[str, dict[str, A
     return out
 
 
-def ingest_ratio(trace_dir: Path, steps: dict[str, dict], workers: int) -> dict[str, Any]:
+def ingest_ratio(
+    trace_dir: Path, steps: dict[str, dict], workers: int, endpoints: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
     from bench.ingest import replay_file
 
     per_source = {}
@@ -168,7 +170,8 @@ def ingest_ratio(trace_dir: Path, steps: dict[str, dict], workers: int) -> dict[
         step = steps.get(f"ingest.{source}")
         if not trace.exists() or step is None:
             continue
-        bare = replay_file(trace, min(workers, ERP_CONCURRENCY) if source == "erp" else workers)
+        threads = min(workers, ERP_CONCURRENCY) if source == "erp" else workers
+        bare = replay_file(trace, threads, token=endpoints[source][1])
         per_source[source] = {
             "ingest_seconds": step["seconds"],
             "bare_seconds": round(bare, 2),
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         steps = step_figures(full_steps, full)
 
         print("baselines …", flush=True)
-        ingest = ingest_ratio(trace_dir, steps, args.workers)
+        ingest = ingest_ratio(trace_dir, steps, args.workers, endpoints)
         print(f"  ingest_vs_fetch {ingest['ratio']}", flush=True)
 
         from bench.build_sql import replay_compiled
