@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,21 @@ def plan_changes(warehouse: Path, fraction: float) -> dict[str, list[str]]:
             ranked, _ = _pick(con, eligible or everyone, fraction, kind)
             plan[kind] = ranked[: max(1, math.ceil(total * fraction))] if total else []
     return plan
+
+
+class _PatientTransport(httpx.HTTPTransport):
+    """Sends a rate-limited request again after the wait the server asks for, as any integration must
+    (NetSuite answers more than its concurrency limit with 429)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(20):
+            response = super().handle_request(request)
+            if response.status_code != 429:
+                return response
+            response.read()
+            response.close()
+            time.sleep(min(float(response.headers.get("Retry-After") or 0.1), 5.0))
+        return response
 
 
 def _ok(response: httpx.Response) -> dict:
@@ -128,7 +144,12 @@ def apply_changes(endpoints: dict[str, tuple[str, str]], plan: dict[str, list[st
         clients = local.__dict__.setdefault("clients", {})
         if system not in clients:
             url, token = endpoints[system]
-            clients[system] = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            clients[system] = httpx.Client(
+                base_url=url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+                transport=_PatientTransport(),
+            )
             opened.append(clients[system])
         return clients[system]
 
