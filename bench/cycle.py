@@ -57,6 +57,7 @@ CREDENTIALS = {"billing": "API_KEY", "crm": "ACCESS_TOKEN", "erp": "ACCESS_TOKEN
 # q2c data folder after both runs 1.1 GB, the SQL replay's warehouse 125 MB), with a margin.
 STORE_PER_FIXTURE_BYTE = 1.8  # the sandbox's working stores (and as much again to write its cache once)
 DATA_PER_FIXTURE_BYTE = 2.6  # raw.duckdb, warehouse, snapshot, dlt packages, the replayed warehouse
+FIXTURE_BYTES = {"S": 12 * 2**20, "M": 490 * 2**20, "L": 14036 * 2**20}  # seed 7, as generated before
 
 
 def q2c(*args: str) -> list[str]:
@@ -84,17 +85,23 @@ def fixtures_stage(scale: str, seed: int, folder: Path, work: Path) -> dict[str,
     return {**figures, "cached": False}
 
 
-def disk_check(fixtures: Path, work: Path) -> dict[str, float]:
-    """Stops before anything starts when the cycle cannot fit on the disk (an L cycle needs tens of GB)."""
-    size = sum(p.stat().st_size for p in fixtures.rglob("*") if p.is_file() and ".store-cache" not in p.parts)
+def disk_check(fixtures: Path, work: Path, scale: str) -> dict[str, float]:
+    """Stops before anything starts when the cycle cannot fit on the disk (an L cycle needs tens of GB).
+    Before the scenario exists its size is the one generated before at that scale, and it counts too."""
+    if (fixtures / "manifest.json").exists():
+        size = sum(p.stat().st_size for p in fixtures.rglob("*") if p.is_file() and ".store-cache" not in p.parts)
+        to_generate = 0.0
+    else:
+        size = to_generate = FIXTURE_BYTES[scale]
     cached = any((fixtures / ".store-cache").glob("*.sqlite"))
-    need = size * (STORE_PER_FIXTURE_BYTE * (1 if cached else 2) + DATA_PER_FIXTURE_BYTE)
+    need = to_generate + size * (STORE_PER_FIXTURE_BYTE * (1 if cached else 2) + DATA_PER_FIXTURE_BYTE)
     free = shutil.disk_usage(work).free
     figures = {name: round(b / 2**30, 1) for name, b in (("fixtures_gb", size), ("need_gb", need), ("free_gb", free))}
     if need > free:
         raise SystemExit(
-            f"not enough disk for this cycle: about {figures['need_gb']} GB needed in {work} (the sandbox's stores"
-            f"{'' if cached else ' and their cache'}, q2c's data folder, the replayed warehouse, for "
+            f"not enough disk for this cycle: about {figures['need_gb']} GB needed in {work} ("
+            f"{'the scenario, ' if to_generate else ''}the sandbox's stores{'' if cached else ' and their cache'}, "
+            "q2c's data folder, the replayed warehouse, for "
             f"{figures['fixtures_gb']} GB of fixtures), {figures['free_gb']} GB free. Free space, or point --work "
             "(and --fixtures) at a larger disk."
         )
@@ -229,9 +236,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started_at = _now()
     wall = time.perf_counter()
 
+    disk = disk_check(fixtures, work, args.scale)
     generate = fixtures_stage(args.scale, args.seed, fixtures, work)
     counts = read_manifest(fixtures)["counts"]
-    disk = disk_check(fixtures, work)
     print(f"serving {fixtures} …", flush=True)
     serve_started = time.perf_counter()
     with served(fixtures, work / "sandbox") as endpoints:
