@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -40,7 +40,7 @@ class PublishRow:
     record_type: str
     external_id: str
     subject_key: str | None
-    payload: str
+    payload: str | None  # None: read without it (see read_publish_rows)
     payload_hash: str
     validation_status: str
     quarantine_reason: str | None
@@ -67,6 +67,8 @@ def _checked(row: PublishRow, table_type: str) -> PublishRow:
     reason = None
     if row.record_type != table_type:
         reason = f"record_type {row.record_type!r} in the {TABLES[table_type]} table"
+    elif row.payload is None:
+        reason = "payload is missing"
     elif sha256_hex(row.payload) != row.payload_hash:
         reason = "payload_hash is not the sha256 of payload"
     else:
@@ -78,58 +80,118 @@ def _checked(row: PublishRow, table_type: str) -> PublishRow:
             reason = "payload is not a JSON object"
         elif body.get("externalId") != row.external_id:
             reason = "payload externalId differs from external_id"
+    return _quarantined(row, table_type, reason)
+
+
+def _quarantined(row: PublishRow, table_type: str, reason: str | None) -> PublishRow:
+    """The row, quarantined for ``reason`` (None: as it is, unless its record type contradicts its table)."""
+    if not row.ready:
+        return row
+    if reason is None and row.record_type != table_type:
+        reason = f"record_type {row.record_type!r} in the {TABLES[table_type]} table"
     if reason is None:
         return row
-    return PublishRow(**{**row.__dict__, "validation_status": QUARANTINED, "quarantine_reason": f"q2c push: {reason}"})
+    return replace(row, validation_status=QUARANTINED, quarantine_reason=f"q2c push: {reason}")
 
 
-def read_publish_rows(data_dir: Path, external_ids: set[str] | None = None) -> dict[str, list[PublishRow]]:
-    """Rows per record type, in push order; a publish table that does not exist yet gives no rows."""
+# The same checks as ``_checked``, in SQL: the push reads every row's key, hash and status each run, but the
+# payload only of the rows it sends (at L that is a few thousand of ~2.4 million rows).
+_CHECK_REASON = """
+case
+    when validation_status is distinct from 'ready' then null
+    when sha256(payload) is distinct from payload_hash then 'payload_hash is not the sha256 of payload'
+    when coalesce(json_type(try_cast(payload as json)), '') <> 'OBJECT' then 'payload is not a JSON object'
+    when coalesce(json_type(try_cast(payload as json), '$.externalId'), '') <> 'VARCHAR'
+        or (try_cast(payload as json) ->> '$.externalId') is distinct from external_id
+        then 'payload externalId differs from external_id'
+end"""
+
+
+def read_publish_rows(
+    data_dir: Path, external_ids: set[str] | None = None, *, payloads: bool = True
+) -> dict[str, list[PublishRow]]:
+    """Rows per record type, in push order; a publish table that does not exist yet gives no rows.
+    ``payloads=False``: every row without its payload (``payload`` is None; the checks run in the database) —
+    :func:`with_payloads` fetches them for the rows that are sent."""
     path = Path(data_dir) / WAREHOUSE_FILE
     out: dict[str, list[PublishRow]] = {t: [] for t in PUSH_ORDER}
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `q2c build` first")
     with duckdb.connect(str(path), read_only=True) as con:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'publish'"
-            ).fetchall()
-        }
-        for record_type in PUSH_ORDER:
-            table = TABLES[record_type]
-            if table not in present:
-                continue
-            columns = {
-                r[0]
-                for r in con.execute(
-                    "select column_name from information_schema.columns where table_schema = 'publish' "
-                    "and table_name = ?",
-                    [table],
-                ).fetchall()
-            }
-            in_erp = "coalesce(is_in_erp, false)" if "is_in_erp" in columns else "false"
+        for record_type, table, in_erp in _tables(con):
+            payload = "payload" if payloads else f"null, ({_CHECK_REASON})"
             sql = (
-                "select record_type, external_id, subject_key, payload, payload_hash, validation_status, "
+                f"select record_type, external_id, subject_key, {payload}, payload_hash, validation_status, "
                 f'quarantine_reason, depends_on, {in_erp} from publish."{table}"'
             )
             args: list[object] = []
             if external_ids is not None:
                 sql += " where list_contains(?, external_id)"
                 args.append(sorted(external_ids))
-            for rec_type, ext_id, subject, payload, phash, status, reason, depends, present_in_erp in con.execute(
-                sql + " order by external_id", args
-            ).fetchall():
+            for values in con.execute(sql + " order by external_id", args).fetchall():
+                if payloads:
+                    rec_type, ext_id, subject, body, phash, status, reason, depends, present_in_erp = values
+                    check = None
+                else:
+                    rec_type, ext_id, subject, body, check, phash, status, reason, depends, present_in_erp = values
                 row = PublishRow(
                     rec_type or record_type,
                     ext_id,
                     subject,
-                    payload,
+                    body,
                     phash,
                     status,
                     reason,
                     tuple(depends or ()),
                     bool(present_in_erp),
                 )
-                out[record_type].append(_checked(row, record_type))
+                checked = _checked(row, record_type) if payloads else _quarantined(row, record_type, check)
+                out[record_type].append(checked)
+    return out
+
+
+def with_payloads(data_dir: Path, rows: list[PublishRow]) -> list[PublishRow]:
+    """``rows`` (read without payloads) with their payloads. A row whose publish row changed since it was read
+    (another build in between) is quarantined for this push; the next push reads it afresh."""
+    wanted: dict[str, list[PublishRow]] = {}
+    for row in rows:
+        wanted.setdefault(row.record_type, []).append(row)
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    with duckdb.connect(str(Path(data_dir) / WAREHOUSE_FILE), read_only=True) as con:
+        for record_type, members in wanted.items():
+            found.update(
+                ((record_type, ext_id), (body, phash))
+                for ext_id, body, phash in con.execute(
+                    f'select external_id, payload, payload_hash from publish."{TABLES[record_type]}" '
+                    "where list_contains(?, external_id)",
+                    [sorted({r.external_id for r in members})],
+                ).fetchall()
+            )
+    out = []
+    for row in rows:
+        body, phash = found.get(row.key, (None, None))
+        if body is None or phash != row.payload_hash:
+            out.append(_quarantined(row, row.record_type, "the publish row changed while the push ran"))
+        else:
+            out.append(_checked(replace(row, payload=body), row.record_type))
+    return out
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(record type, publish table, the SQL of its is_in_erp) for the publish tables that exist."""
+    tables = "select table_name from information_schema.tables where table_schema = 'publish'"
+    present = {r[0] for r in con.execute(tables).fetchall()}
+    out = []
+    for record_type in PUSH_ORDER:
+        table = TABLES[record_type]
+        if table not in present:
+            continue
+        columns = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'publish' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        out.append((record_type, table, "coalesce(is_in_erp, false)" if "is_in_erp" in columns else "false"))
     return out

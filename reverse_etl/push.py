@@ -36,7 +36,7 @@ from reverse_etl.erp_client import (
     load_config,
 )
 from reverse_etl.ledger import FOREIGN, IN_FLIGHT, PENDING, POSTED, UNKNOWN, Ledger, Posting, current_user
-from reverse_etl.publish_rows import PUSH_ORDER, SUBLISTS, WAREHOUSE_FILE, PublishRow, read_publish_rows
+from reverse_etl.publish_rows import PUSH_ORDER, SUBLISTS, WAREHOUSE_FILE, PublishRow, read_publish_rows, with_payloads
 from reverse_etl.record_match import holds_payload
 from reverse_etl.summary import (
     BLOCKED,
@@ -73,7 +73,7 @@ def push(
     Raises :class:`ErpAuthError` (with ``.summary``) when the ERP refuses the credentials."""
     data_dir = Path(data_dir)
     kind = "dry-run" if dry_run else "push"
-    rows = read_publish_rows(data_dir)
+    rows = read_publish_rows(data_dir, payloads=False)  # payloads are read for the rows that are sent
     repair_keys = _repair_keys(data_dir, rows, repair)
     return _run(data_dir, kind, rows, endpoint, dry_run=dry_run, repair_keys=repair_keys, replay_keys=set())
 
@@ -151,6 +151,7 @@ def _run(
     started = time.perf_counter()
     summary = PushSummary(run_id=uuid.uuid4().hex, kind=kind)
     if dry_run:
+        samples: dict[tuple[str, str], PublishRow] = {}
         ledger = Ledger.in_data_dir(data_dir, read_only=True)
         postings = ledger.postings() if ledger else {}
         if ledger:
@@ -159,13 +160,17 @@ def _run(
             for row in rows.get(record_type, []):
                 action = plan.decide(row, postings.get(row.key), repair=row.key in repair_keys)
                 summary.planned[(record_type, action)] += 1
-                summary.samples.setdefault((record_type, action), row.payload)
+                samples.setdefault((record_type, action), row)
+        loaded = with_payloads(data_dir, [r for r in samples.values() if r.payload is None])
+        by_key = {r.key: r for r in loaded}
+        for sample, row in samples.items():
+            summary.samples[sample] = row.payload if row.payload is not None else by_key[row.key].payload
         summary.seconds = time.perf_counter() - started
         return summary
     ledger = Ledger.in_data_dir(data_dir)
     assert ledger is not None
     client = ErpClient(_endpoint_config(endpoint))
-    engine = _Engine(ledger, client, summary, CrashPoints.from_env())
+    engine = _Engine(data_dir, ledger, client, summary, CrashPoints.from_env())
     ledger.start_run(summary.run_id, kind)
     outcome = "ok"
     try:
@@ -190,7 +195,10 @@ def _run(
 
 
 class _Engine:
-    def __init__(self, ledger: Ledger, client: ErpClient, summary: PushSummary, crash: CrashPoints) -> None:
+    def __init__(
+        self, data_dir: Path, ledger: Ledger, client: ErpClient, summary: PushSummary, crash: CrashPoints
+    ) -> None:
+        self.data_dir = data_dir
         self.ledger = ledger
         self.client = client
         self.summary = summary
@@ -224,12 +232,33 @@ class _Engine:
                     self._problem(row, BLOCKED, message=f"waits for {dependency}, not in the ERP yet")
                     continue
                 work.append((row, action, posting))
+            work = self._with_payloads(record_type, work)
             self.ledger.add_pending(
                 (r.record_type, r.external_id, r.subject_key, r.payload_hash) for r, _, p in work if p is None
             )
             self._dispatch(work)
             if self.stop.is_set():
                 return
+
+    def _with_payloads(
+        self, record_type: str, work: list[tuple[PublishRow, str, Posting | None]]
+    ) -> list[tuple[PublishRow, str, Posting | None]]:
+        """The work with each row's payload (rows read without one); a row that fails its checks now, or whose
+        publish row changed since it was planned, is not sent in this push."""
+        missing = [row for row, _, _ in work if row.payload is None]
+        if not missing:
+            return work
+        loaded = {row.key: row for row in with_payloads(self.data_dir, missing)}
+        out = []
+        for row, action, posting in work:
+            row = loaded.get(row.key, row)
+            if row.ready:
+                out.append((row, action, posting))
+                continue
+            self.summary.planned[(record_type, action)] -= 1
+            self.summary.planned[(record_type, plan.QUARANTINED)] += 1
+            self.summary.notes.append(f"{row.external_id}: not sent ({row.quarantine_reason})")
+        return out
 
     def _dispatch(self, work: list[tuple[PublishRow, str, Posting | None]]) -> None:
         if not work:

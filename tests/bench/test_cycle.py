@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from bench.cycle import TARGETS, main
+from bench.cycle import TARGETS
+from tests.bench.conftest import Cycle
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    root = tmp_path_factory.mktemp("bench-cycle-S")
-    out = root / "latest.json"
-    argv = ["--scale", "S", "--fixtures", str(root / "S-7"), "--work", str(root / "work"), "--results", str(out)]
-    returned = main(argv)
-    assert json.loads(out.read_text()) == json.loads(json.dumps(returned, default=str))
-    return returned, root
+@pytest.fixture
+def result(cycle_s: Cycle) -> tuple[dict, Path]:
+    return cycle_s.result, cycle_s.root
 
 
 def test_every_stage_is_measured(result: tuple[dict, Path]) -> None:
