@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Context, Decimal, InvalidOperation
 from enum import StrEnum
 from types import NoneType
@@ -73,6 +74,8 @@ def _convert(kind: Kind, value: Any) -> Any:
             raise BadValueError(f"expected an integer, got {type(value).__name__} {value!r}")
         return value
     if kind is Kind.DECIMAL:
+        if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+            return Decimal(value)  # fits DECIMAL(38, 9) by its shape: no exactness check to make
         if isinstance(value, bool | float):
             # a float here means the exact value is already lost upstream
             raise BadValueError(f"expected an exact decimal (string or integer), got float {value!r}")
@@ -102,6 +105,11 @@ def _convert(kind: Kind, value: Any) -> Any:
             raise BadValueError(f"timestamp without a zone: {value!r}")
         return parsed.astimezone(UTC)
     if kind is Kind.DATE:
+        if type(value) is str and _ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)  # what strptime gives for this shape, ~10x faster
+            except ValueError:
+                pass  # e.g. 2024-02-30: strptime's own error below
         try:
             return datetime.strptime(value, "%Y-%m-%d").date()
         except (TypeError, ValueError):
@@ -120,6 +128,9 @@ def _fits_decimal_column(number: Decimal, value: Any) -> Decimal:
 
 
 _DECIMAL_QUANTUM = Decimal("1e-9")
+# text DECIMAL(38, 9) holds exactly as written (at most 29 integer and 9 fraction digits): the usual value
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,29}(?:\.[0-9]{1,9})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WIDE = Context(prec=200)
 
 
