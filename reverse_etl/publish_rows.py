@@ -119,7 +119,8 @@ def read_publish_rows(
         raise FileNotFoundError(f"{path} does not exist: run `q2c build` first")
     with duckdb.connect(str(path), read_only=True) as con:
         for record_type, table, in_erp in _tables(con):
-            payload = "payload" if payloads else f"null, ({_CHECK_REASON})"
+            # a row the ERP holds is sent only as an update of q2c's own record, checked when its payload is read
+            payload = "payload" if payloads else f"null, case when not {in_erp} then ({_CHECK_REASON}) end"
             sql = (
                 f"select record_type, external_id, subject_key, {payload}, payload_hash, validation_status, "
                 f'quarantine_reason, depends_on, {in_erp} from publish."{table}"'
