@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import httpx
-
+from bench.push_ceiling import post_in_order
 from bench.served import served
 from reverse_etl.publish_rows import PUSH_ORDER
 from reverse_etl.push import push
@@ -32,37 +28,11 @@ RESULTS = Path(__file__).parent / "results"
 
 def bare_post(url: str, token: str, postings: list[wh.Posting], concurrency: int) -> float:
     """Seconds for ``concurrency`` threads to POST every payload, one record type after another."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    started = time.perf_counter()
-    errors: list[str] = []
-    for record_type in PUSH_ORDER:
-        work: queue.Queue = queue.Queue()
-        for p in postings:
-            if p.record_type == record_type:
-                work.put(p.payload.encode())
-
-        def run(record_type: str = record_type, work: queue.Queue = work) -> None:
-            with httpx.Client(base_url=f"{url}/services/rest/record/v1", headers=headers, timeout=60) as http:
-                while True:
-                    try:
-                        body = work.get_nowait()
-                    except queue.Empty:
-                        return
-                    response = http.post(f"/{record_type}", content=body)
-                    while response.status_code == 429:  # a bare client still has to respect the limit
-                        time.sleep(0.05)
-                        response = http.post(f"/{record_type}", content=body)
-                    if response.status_code >= 400:
-                        errors.append(f"{response.status_code} {response.text[:200]}")
-
-        threads = [threading.Thread(target=run) for _ in range(concurrency)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    bodies = {t: [p.payload.encode() for p in postings if p.record_type == t] for t in PUSH_ORDER}
+    seconds, errors = post_in_order(url, token, bodies, concurrency)
     if errors:
         raise RuntimeError(f"bare client failed: {errors[:3]}")
-    return time.perf_counter() - started
+    return seconds
 
 
 def main() -> None:

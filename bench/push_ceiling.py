@@ -41,17 +41,15 @@ def _rekeyed(payload_text: str) -> bytes:
     return json.dumps(payload).encode()
 
 
-def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int) -> dict:
-    """Seconds for the bare client to POST again every payload created since ``since``; errors counted."""
-    external_ids = created_postings(data_dir, since)
-    rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
+def post_in_order(url: str, token: str, bodies: dict[str, list[bytes]], concurrency: int) -> tuple[float, list[str]]:
+    """Seconds for ``concurrency`` threads to POST every body, one record type after another in the push's
+    order, and the ERP's errors. The client keeps nothing and only retries 429s (the limit binds it too)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     errors: list[str] = []
-    bodies = {t: [_rekeyed(row.payload) for row in rows[t]] for t in PUSH_ORDER}  # prepared before the clock
     started = time.perf_counter()
     for record_type in PUSH_ORDER:
         work: queue.Queue = queue.Queue()
-        for body in bodies[record_type]:
+        for body in bodies.get(record_type, []):
             work.put(body)
 
         def post_all(record_type: str = record_type, work: queue.Queue = work) -> None:
@@ -62,7 +60,7 @@ def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: 
                     except queue.Empty:
                         return
                     response = http.post(f"/{record_type}", content=body)
-                    while response.status_code == 429:  # a bare client still has to respect the limit
+                    while response.status_code == 429:
                         time.sleep(0.05)
                         response = http.post(f"/{record_type}", content=body)
                     if response.status_code >= 400:
@@ -73,6 +71,14 @@ def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: 
             t.start()
         for t in threads:
             t.join()
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started, errors
+
+
+def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int) -> dict:
+    """Seconds for the bare client to POST again every payload created since ``since``; errors counted."""
+    external_ids = created_postings(data_dir, since)
+    rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
+    bodies = {t: [_rekeyed(row.payload) for row in rows[t]] for t in PUSH_ORDER}  # prepared before the clock
+    seconds, errors = post_in_order(url, token, bodies, concurrency)
     postings = sum(map(len, bodies.values()))
     return {"seconds": seconds, "postings": postings, "errors": len(errors), "first_errors": errors[:3]}
