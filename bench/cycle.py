@@ -290,11 +290,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     raw_rows = sum(s["counts"].get("rows_loaded", 0) for name, s in steps.items() if name.startswith("ingest."))
     ingest_s = sum(s["seconds"] for name, s in steps.items() if name.startswith("ingest."))
+    ingest_rss = max(s["peak_rss_mb"] for name, s in steps.items() if name.startswith("ingest."))
     push_counts = steps["push"]["counts"]
     postings = sum(v for k, v in push_counts.items() if k in ("created", "updated", "create", "update"))
     stages = {
         "generate": _stage(generate.get("seconds"), sum(counts.values()), generate.get("peak_rss_mb")),
-        "ingest": _stage(ingest_s, raw_rows, max(s["peak_rss_mb"] for n, s in steps.items() if n.startswith("in"))),
+        "ingest": _stage(ingest_s, raw_rows, ingest_rss),
         "build": _stage(steps["build"]["seconds"], raw_rows, steps["build"]["peak_rss_mb"]),
         "push": _stage(push_s, postings, steps["push"]["peak_rss_mb"]),
         "full_run": _stage(full.seconds + push_run.seconds, raw_rows, max(full.peak_rss_mb, push_run.peak_rss_mb)),
