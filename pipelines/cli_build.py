@@ -20,8 +20,11 @@ from pipelines import data_dir
 @click.option("--select", "select", multiple=True, help="dbt node selection (repeatable), e.g. staging or +stg_x.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--docs", is_flag=True, help="After a successful build, generate the dbt docs site (offline).")
+@click.option("--unit-tests", is_flag=True, help="Also run the dbt unit tests (scheduled builds leave them out).")
 @click.pass_context
-def build(ctx: click.Context, now: str | None, select: tuple[str, ...], full_refresh: bool, docs: bool) -> None:
+def build(
+    ctx: click.Context, now: str | None, select: tuple[str, ...], full_refresh: bool, docs: bool, unit_tests: bool
+) -> None:
     """Build warehouse.duckdb from raw.duckdb with the dbt project, in-process.
 
     Runs seeds, models and tests in dependency order; prints one line per finished node, then a summary
@@ -37,7 +40,12 @@ def build(ctx: click.Context, now: str | None, select: tuple[str, ...], full_ref
     root = data_dir.resolve(ctx.obj["data_dir"])
     try:
         result = run_build(
-            root, now=now, select=select, full_refresh=full_refresh, progress=lambda line: click.echo(line, err=True)
+            root,
+            now=now,
+            select=select,
+            full_refresh=full_refresh,
+            unit_tests=unit_tests,
+            progress=lambda line: click.echo(line, err=True),
         )
     except ValueError as exc:  # an unparsable --now
         raise click.BadParameter(str(exc), param_hint="--now") from exc
