@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 # push order: what a record references is created before it
@@ -33,6 +36,7 @@ SUBLISTS = {
     "journalEntry": ("line",),
 }
 READY, QUARANTINED = "ready", "quarantined"
+_LEDGER = pa.schema([("external_id", pa.string()), ("state", pa.string()), ("payload_hash", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,88 @@ def read_publish_rows(
                 )
                 checked = _checked(row, record_type) if payloads else _quarantined(row, record_type, check)
                 out[record_type].append(checked)
+    return out
+
+
+# Rows whose action the ledger alone settles, counted in the database and never brought into Python: a row
+# that fails the gate or the contract (quarantined), one the ERP holds and q2c never sent (in-erp), one posted
+# with the same payload (unchanged). The order of the cases is plan.decide's.
+_SETTLED = """
+case
+    when p.validation_status is distinct from 'ready' or p.record_type is distinct from $record_type
+        or p.check_reason is not null then 'quarantined'
+    when list_contains($keep, p.external_id) then null
+    when l.state in ('in_flight', 'unknown') then null
+    when l.external_id is null and p.in_erp then 'in-erp'
+    when l.state = 'posted' and l.payload_hash = p.payload_hash then 'unchanged'
+end"""
+
+
+def read_unsettled_rows(
+    data_dir: Path, record_type: str, ledger: Iterable[tuple[str, str, str | None]], keep: Iterable[str] = ()
+) -> tuple[list[PublishRow], Counter[str]]:
+    """One record type's publish rows whose action needs the plan (without payloads), and the count of the
+    others by the action the ledger settles for them (``_SETTLED``). ``ledger``: (external id, state, payload
+    hash) of the type's postings; ``keep``: external ids always returned (a repair or a replay names them)."""
+    table = TABLES[record_type]
+    settled: Counter[str] = Counter()
+    rows: list[PublishRow] = []
+    path = Path(data_dir) / WAREHOUSE_FILE
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = {rt: (t, in_erp) for rt, t, in_erp in _tables(con)}
+        if record_type not in found:
+            return rows, settled
+        _, in_erp = found[record_type]
+        ids, states, hashes = (list(c) for c in zip(*ledger, strict=True)) if ledger else ([], [], [])
+        ledger_table = pa.table({"external_id": ids, "state": states, "payload_hash": hashes}, schema=_LEDGER)
+        con.register("q2c_ledger", ledger_table)
+        sql = f"""
+            with p as (
+                select *, {in_erp} as in_erp, case when not {in_erp} then ({_CHECK_REASON}) end as check_reason
+                from publish."{table}"
+            ),
+            l as (select * from q2c_ledger)
+            select p.record_type, p.external_id, p.subject_key, p.payload_hash, p.validation_status,
+                p.quarantine_reason, p.depends_on, p.in_erp, p.check_reason, ({_SETTLED}) as settled
+            from p left join l using (external_id)
+        """
+        params = {"record_type": record_type, "keep": sorted(set(keep))}
+        for action, n in con.execute(
+            f"select settled, count(*) from ({sql}) where settled is not null group by settled", params
+        ).fetchall():
+            settled[action] += n
+        for rec_type, ext_id, subject, phash, status, reason, depends, present, check, _ in con.execute(
+            f"select * from ({sql}) where settled is null order by external_id", params
+        ).fetchall():
+            row = PublishRow(rec_type, ext_id, subject, None, phash, status, reason, tuple(depends or ()), present)
+            rows.append(_quarantined(row, record_type, check))
+    return rows, settled
+
+
+def keys_named(data_dir: Path, names: Iterable[str]) -> set[tuple[str, str]]:
+    """(record type, external id) of the publish rows whose external id or subject key is one of ``names``."""
+    wanted = sorted(set(names))
+    out: set[tuple[str, str]] = set()
+    with duckdb.connect(str(Path(data_dir) / WAREHOUSE_FILE), read_only=True) as con:
+        for record_type, table, _ in _tables(con):
+            sql = (
+                f'select external_id from publish."{table}" '
+                "where list_contains($names, external_id) or list_contains($names, subject_key)"
+            )
+            out.update((record_type, r[0]) for r in con.execute(sql, {"names": wanted}).fetchall())
+    return out
+
+
+def publish_membership(data_dir: Path, external_ids: Iterable[str]) -> dict[str, bool]:
+    """For each id found in a publish table: whether the ERP already holds that record (``is_in_erp``)."""
+    wanted = sorted(set(external_ids))
+    out: dict[str, bool] = {}
+    if not wanted:
+        return out
+    with duckdb.connect(str(Path(data_dir) / WAREHOUSE_FILE), read_only=True) as con:
+        for _, table, in_erp in _tables(con):
+            sql = f'select external_id, {in_erp} from publish."{table}" where list_contains(?, external_id)'
+            out.update((ext_id, bool(present)) for ext_id, present in con.execute(sql, [wanted]).fetchall())
     return out
 
 

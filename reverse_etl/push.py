@@ -36,7 +36,17 @@ from reverse_etl.erp_client import (
     load_config,
 )
 from reverse_etl.ledger import FOREIGN, IN_FLIGHT, PENDING, POSTED, UNKNOWN, Ledger, Posting, current_user
-from reverse_etl.publish_rows import PUSH_ORDER, SUBLISTS, WAREHOUSE_FILE, PublishRow, read_publish_rows, with_payloads
+from reverse_etl.publish_rows import (
+    PUSH_ORDER,
+    SUBLISTS,
+    WAREHOUSE_FILE,
+    PublishRow,
+    keys_named,
+    publish_membership,
+    read_publish_rows,
+    read_unsettled_rows,
+    with_payloads,
+)
 from reverse_etl.record_match import holds_payload
 from reverse_etl.summary import (
     BLOCKED,
@@ -73,8 +83,12 @@ def push(
     Raises :class:`ErpAuthError` (with ``.summary``) when the ERP refuses the credentials."""
     data_dir = Path(data_dir)
     kind = "dry-run" if dry_run else "push"
-    rows = read_publish_rows(data_dir, payloads=False)  # payloads are read for the rows that are sent
-    repair_keys = _repair_keys(data_dir, rows, repair)
+    if not (Path(data_dir) / WAREHOUSE_FILE).exists():
+        raise FileNotFoundError(f"{Path(data_dir) / WAREHOUSE_FILE} does not exist: run `q2c build` first")
+    repair_keys = _repair_keys(data_dir, repair)
+    # a push reads, per record type, only the rows the ledger does not settle (see read_unsettled_rows), and
+    # their payloads only when it sends them; a dry run reads every row (one sample payload per action)
+    rows = read_publish_rows(data_dir, payloads=False) if dry_run else None
     return _run(data_dir, kind, rows, endpoint, dry_run=dry_run, repair_keys=repair_keys, replay_keys=set())
 
 
@@ -115,7 +129,7 @@ def _endpoint_config(endpoint: Any) -> ErpConfig:
     return load_config(base_url=url, token=getattr(endpoint, "token", None))
 
 
-def _repair_keys(data_dir: Path, rows: dict[str, list[PublishRow]], ids: Sequence[str]) -> set[tuple[str, str]]:
+def _repair_keys(data_dir: Path, ids: Sequence[str]) -> set[tuple[str, str]]:
     """Publish rows named by a repair id: an exception id (through ``reconciliation.exceptions``' subject_key),
     an external id or a subject key."""
     if not ids:
@@ -135,13 +149,13 @@ def _repair_keys(data_dir: Path, rows: dict[str, list[PublishRow]], ids: Sequenc
                 ).fetchall()
                 if r[0]
             }
-    return {r.key for rs in rows.values() for r in rs if r.external_id in wanted or r.subject_key in wanted}
+    return keys_named(data_dir, wanted)
 
 
 def _run(
     data_dir: Path,
     kind: str,
-    rows: dict[str, list[PublishRow]],
+    rows: dict[str, list[PublishRow]] | None,
     endpoint: Any,
     *,
     dry_run: bool,
@@ -157,7 +171,7 @@ def _run(
         if ledger:
             ledger.close()
         for record_type in PUSH_ORDER:
-            for row in rows.get(record_type, []):
+            for row in (rows or {}).get(record_type, []):
                 action = plan.decide(row, postings.get(row.key), repair=row.key in repair_keys)
                 summary.planned[(record_type, action)] += 1
                 samples.setdefault((record_type, action), row)
@@ -209,17 +223,31 @@ class _Engine:
 
     def run(
         self,
-        rows: dict[str, list[PublishRow]],
+        rows: dict[str, list[PublishRow]] | None,
         repair_keys: set[tuple[str, str]],
         replay_keys: set[tuple[str, str]],
     ) -> None:
-        published = {r.external_id for rs in rows.values() for r in rs}
-        in_erp = {r.external_id for rs in rows.values() for r in rs if r.in_erp}
+        """``rows``: the rows to plan (a replay names them); None: every publish row, read per record type."""
         for record_type in PUSH_ORDER:
             postings = self.ledger.postings()
             states = {p.external_id: p.state for p in postings.values()}
+            if rows is not None:
+                type_rows = rows.get(record_type, [])
+            else:
+                ledger = [
+                    (p.external_id, p.state, p.payload_hash) for p in postings.values() if p.record_type == record_type
+                ]
+                keep = {eid for rt, eid in repair_keys | replay_keys if rt == record_type}
+                type_rows, settled = read_unsettled_rows(self.data_dir, record_type, ledger, keep)
+                for action, n in settled.items():
+                    self.summary.planned[(record_type, action)] += n
+            # the publish tables' word on each dependency q2c has not posted: there at all, already in the ERP
+            open_deps = {d for r in type_rows for d in r.depends_on if states.get(d) not in (POSTED, FOREIGN)}
+            membership = publish_membership(self.data_dir, open_deps)
+            published = set(membership)
+            in_erp = {d for d, present in membership.items() if present}
             work: list[tuple[PublishRow, str, Posting | None]] = []
-            for row in rows.get(record_type, []):
+            for row in type_rows:
                 posting = postings.get(row.key)
                 action = plan.decide(row, posting, repair=row.key in repair_keys, replay=row.key in replay_keys)
                 self.summary.planned[(record_type, action)] += 1

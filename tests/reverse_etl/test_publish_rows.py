@@ -4,10 +4,14 @@ made in the database (rows read without payloads) quarantine exactly what the ch
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 
 import duckdb
 
-from reverse_etl.publish_rows import read_publish_rows, sha256_hex, with_payloads
+from reverse_etl import plan
+from reverse_etl.ledger import Posting
+from reverse_etl.publish_rows import read_publish_rows, read_unsettled_rows, sha256_hex, with_payloads
 from tests.reverse_etl import warehouse as wh
 
 # payload per customer number: what each broken row holds instead of its proper payload (hash kept consistent)
@@ -72,3 +76,35 @@ def test_payloads_are_read_for_the_rows_sent_and_a_row_changed_meanwhile_is_held
     [held] = with_payloads(data_dir, [light[2]])
     assert held.validation_status == "quarantined"
     assert held.quarantine_reason == "q2c push: the publish row changed while the push ran"
+
+
+def test_the_ledger_settles_most_rows_in_the_database_as_the_plan_would(data_dir):
+    postings = [wh.customer(n) for n in range(1, 11)]
+    postings[0] = replace(postings[0], in_erp=True)  # the ERP has it, q2c never sent it: in-erp
+    postings[1] = replace(postings[1], validation_status="quarantined", quarantine_reason="gate")
+    wh.write_warehouse(data_dir, postings)
+    rows = {r.external_id: r for r in read_publish_rows(data_dir, payloads=False)["customer"]}
+    ids = sorted(rows)
+
+    def posting(external_id: str, state: str, payload_hash: str | None) -> Posting:
+        return Posting("customer", external_id, None, payload_hash, state, "create", "7", 1, *[None] * 5)
+
+    ledger = {
+        ids[2]: posting(ids[2], "posted", rows[ids[2]].payload_hash),  # unchanged
+        ids[3]: posting(ids[3], "posted", "an older hash"),  # update
+        ids[4]: posting(ids[4], "in_flight", rows[ids[4]].payload_hash),  # recover first
+        ids[5]: posting(ids[5], "rejected", rows[ids[5]].payload_hash),  # dead-lettered
+        ids[6]: posting(ids[6], "foreign", rows[ids[6]].payload_hash),  # not owned
+        ids[7]: posting(ids[7], "posted", rows[ids[7]].payload_hash),  # unchanged, but a replay names it
+    }
+    expected = Counter(plan.decide(row, ledger.get(eid), replay=eid == ids[7]) for eid, row in rows.items())
+    unsettled, settled = read_unsettled_rows(
+        data_dir, "customer", [(p.external_id, p.state, p.payload_hash) for p in ledger.values()], keep=[ids[7]]
+    )
+    got = settled + Counter(
+        plan.decide(r, ledger.get(r.external_id), replay=r.external_id == ids[7]) for r in unsettled
+    )
+    assert got == expected
+    assert settled == Counter({"in-erp": 1, "quarantined": 1, "unchanged": 1})
+    assert {r.external_id for r in unsettled} == set(ids[3:]) - {ids[2]}
+    assert all(r.payload is None for r in unsettled)
