@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -170,7 +170,7 @@ end"""
 
 
 def read_unsettled_rows(
-    data_dir: Path, record_type: str, ledger: Iterable[tuple[str, str, str | None]], keep: Iterable[str] = ()
+    data_dir: Path, record_type: str, ledger: Sequence[tuple[str, str, str | None]], keep: Iterable[str] = ()
 ) -> tuple[list[PublishRow], Counter[str]]:
     """One record type's publish rows whose action needs the plan (without payloads), and the count of the
     others by the action the ledger settles for them (``_SETTLED``). ``ledger``: (external id, state, payload
@@ -187,23 +187,24 @@ def read_unsettled_rows(
         ids, states, hashes = (list(c) for c in zip(*ledger, strict=True)) if ledger else ([], [], [])
         ledger_table = pa.table({"external_id": ids, "state": states, "payload_hash": hashes}, schema=_LEDGER)
         con.register("q2c_ledger", ledger_table)
-        sql = f"""
+        # the contract checks and the join run once, into a temporary table (the warehouse stays read-only)
+        con.execute(
+            f"""
+            create temp table q2c_plan as
             with p as (
                 select *, {in_erp} as in_erp, case when not {in_erp} then ({_CHECK_REASON}) end as check_reason
                 from publish."{table}"
-            ),
-            l as (select * from q2c_ledger)
+            )
             select p.record_type, p.external_id, p.subject_key, p.payload_hash, p.validation_status,
                 p.quarantine_reason, p.depends_on, p.in_erp, p.check_reason, ({_SETTLED}) as settled
-            from p left join l using (external_id)
-        """
-        params = {"record_type": record_type, "keep": sorted(set(keep))}
-        for action, n in con.execute(
-            f"select settled, count(*) from ({sql}) where settled is not null group by settled", params
-        ).fetchall():
-            settled[action] += n
+            from p left join q2c_ledger as l using (external_id)
+            """,
+            {"record_type": record_type, "keep": sorted(set(keep))},
+        )
+        sql = "select settled, count(*) from q2c_plan where settled is not null group by settled"
+        settled.update(dict(con.execute(sql).fetchall()))
         for rec_type, ext_id, subject, phash, status, reason, depends, present, check, _ in con.execute(
-            f"select * from ({sql}) where settled is null order by external_id", params
+            "select * from q2c_plan where settled is null order by external_id"
         ).fetchall():
             row = PublishRow(rec_type, ext_id, subject, None, phash, status, reason, tuple(depends or ()), present)
             rows.append(_quarantined(row, record_type, check))
