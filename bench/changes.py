@@ -27,10 +27,10 @@ import httpx
 WORKERS = 8
 
 
-def _pick(con: duckdb.DuckDBPyConnection, sql: str, fraction: float, salt: str) -> tuple[list[str], int]:
+def _ranked(con: duckdb.DuckDBPyConnection, sql: str, salt: str) -> list[str]:
+    """The ids ``sql`` selects (nulls left out) in a deterministic order that does not follow the ids'."""
     ids = [str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None]
-    ranked = sorted(ids, key=lambda i: hashlib.sha256(f"{salt}:{i}".encode()).hexdigest())
-    return ranked, len(ids)
+    return sorted(ids, key=lambda i: hashlib.sha256(f"{salt}:{i}".encode()).hexdigest())
 
 
 def plan_changes(warehouse: Path, fraction: float) -> dict[str, list[str]]:
@@ -53,8 +53,9 @@ def plan_changes(warehouse: Path, fraction: float) -> dict[str, list[str]]:
             "erp.customer.update": ("select distinct erp_customer_id from canonical.customers", None),
         }
         for kind, (everyone, eligible) in population.items():
-            _, total = _pick(con, everyone, fraction, kind)
-            ranked, _ = _pick(con, eligible or everyone, fraction, kind)
+            counted = f"select count(*) from ({everyone}) as population(id) where id is not null"
+            (total,) = con.execute(counted).fetchone()
+            ranked = _ranked(con, eligible or everyone, kind)
             plan[kind] = ranked[: max(1, math.ceil(total * fraction))] if total else []
     return plan
 
