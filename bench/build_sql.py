@@ -89,7 +89,8 @@ class _Replay:
         graph = graphlib.TopologicalSorter()
         for uid in sorted(ran):
             graph.add(uid, *[d for d in self.nodes[uid]["depends_on"].get("nodes", []) if d in self.results])
-        return [uid for uid in graph.static_order() if uid in set(ran)]
+        ran_set = set(ran)
+        return [uid for uid in graph.static_order() if uid in ran_set]
 
     def prepare(self, con: duckdb.DuckDBPyConnection, order: list[str]) -> None:
         """Schemas, plugin sources (timed: dbt loads them too) and the relations the build read but did not run."""
