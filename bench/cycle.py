@@ -58,7 +58,7 @@ CREDENTIALS = {"billing": "API_KEY", "crm": "ACCESS_TOKEN", "erp": "ACCESS_TOKEN
 # Disk a cycle needs, per byte of fixtures (measured at M: 490 MB of fixtures; the served stores 838 MB, the
 # q2c data folder after both runs 1.1 GB, the SQL replay's warehouse 125 MB), with a margin.
 STORE_PER_FIXTURE_BYTE = 1.8  # the sandbox's working stores (and as much again to write its cache once)
-DATA_PER_FIXTURE_BYTE = 2.6  # raw.duckdb, warehouse, snapshot, dlt packages, the replayed warehouse
+DATA_PER_FIXTURE_BYTE = 2.4  # raw.duckdb, warehouse, snapshot, the replayed warehouse (dlt packages: deleted)
 FIXTURE_BYTES = {"S": 12 * 2**20, "M": 490 * 2**20, "L": 14036 * 2**20}  # seed 7, as generated before
 
 
@@ -87,25 +87,39 @@ def fixtures_stage(scale: str, seed: int, folder: Path, work: Path) -> dict[str,
     return {**figures, "cached": False}
 
 
-def disk_check(fixtures: Path, work: Path, scale: str) -> dict[str, float]:
+def disk_check(fixtures: Path, work: Path, scale: str) -> dict[str, Any]:
     """Stops before anything starts when the cycle cannot fit on the disk (an L cycle needs tens of GB).
-    Before the scenario exists its size is the one generated before at that scale, and it counts too."""
+    Before the scenario exists its size is the one generated before at that scale, and it counts too. The
+    sandbox's store cache (a second copy of its stores, kept for the next start) is written only when it fits:
+    ``store_cache`` in the figures says whether to serve with it."""
     if (fixtures / "manifest.json").exists():
         size = sum(p.stat().st_size for p in fixtures.rglob("*") if p.is_file() and ".store-cache" not in p.parts)
         to_generate = 0.0
     else:
         size = to_generate = FIXTURE_BYTES[scale]
     cached = any((fixtures / ".store-cache").glob("*.sqlite"))
-    need = to_generate + size * (STORE_PER_FIXTURE_BYTE * (1 if cached else 2) + DATA_PER_FIXTURE_BYTE)
+    need_bare = to_generate + size * (STORE_PER_FIXTURE_BYTE + DATA_PER_FIXTURE_BYTE)
+    need_cached = need_bare + (0 if cached else size * STORE_PER_FIXTURE_BYTE)
     free = shutil.disk_usage(work).free
-    figures = {name: round(b / 2**30, 1) for name, b in (("fixtures_gb", size), ("need_gb", need), ("free_gb", free))}
+    store_cache = need_cached <= free
+    need = need_cached if store_cache else need_bare
+    figures: dict[str, Any] = {
+        name: round(b / 2**30, 1) for name, b in (("fixtures_gb", size), ("need_gb", need), ("free_gb", free))
+    }
+    figures["store_cache"] = store_cache
     if need > free:
         raise SystemExit(
             f"not enough disk for this cycle: about {figures['need_gb']} GB needed in {work} ("
-            f"{'the scenario, ' if to_generate else ''}the sandbox's stores{'' if cached else ' and their cache'}, "
+            f"{'the scenario, ' if to_generate else ''}the sandbox's stores, "
             "q2c's data folder, the replayed warehouse, for "
             f"{figures['fixtures_gb']} GB of fixtures), {figures['free_gb']} GB free. Free space, or point --work "
             "(and --fixtures) at a larger disk."
+        )
+    if not store_cache:
+        print(
+            f"serving without the sandbox's store cache ({round((need_cached - free) / 2**30, 1)} GB short for it): "
+            "the stores load from the fixtures",
+            flush=True,
         )
     return figures
 
@@ -246,7 +260,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     counts = read_manifest(fixtures)["counts"]
     print(f"serving {fixtures} …", flush=True)
     serve_started = time.perf_counter()
-    with served(fixtures, work / "sandbox") as endpoints:
+    with served(fixtures, work / "sandbox", store_cache=disk["store_cache"]) as endpoints:
         serve_s = time.perf_counter() - serve_started
         print(f"  stores ready in {serve_s:,.1f} s", flush=True)
         env = run_env(endpoints, Q2C_NOW=sandbox_now(endpoints), Q2C_TRACE_REQUESTS=str(trace_dir))

@@ -18,12 +18,15 @@ _LINE = re.compile(r"^\s+(?P<name>.+?)\s+(?P<url>http://127\.0\.0\.1:\d+)\s+toke
 
 
 @contextmanager
-def served(fixtures: Path, data_dir: Path, *, faults: str = "none", timeout: float = 3600) -> Iterator[dict]:
+def served(
+    fixtures: Path, data_dir: Path, *, faults: str = "none", store_cache: bool = True, timeout: float = 7200
+) -> Iterator[dict]:
     """Yields {"billing": (url, token), "crm": ..., "erp": ...} while `q2c sandbox serve` runs."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "--data-dir", str(data_dir), "sandbox", "serve",
          "--fixtures", str(fixtures), "--faults", faults,
-         "--billing-port", "0", "--crm-port", "0", "--erp-port", "0"],
+         "--billing-port", "0", "--crm-port", "0", "--erp-port", "0",
+         "--store-cache" if store_cache else "--no-store-cache"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     by_name = {name: system for system, name in VENDOR_NAMES.items()}

@@ -84,6 +84,8 @@ def raw_path(data_dir: Path) -> Path:
 # about 5x that as DuckDB inserts it) and at most LOAD_WORKERS files load at once, so a load holds a few
 # files' worth however large the table. dlt creates its file writers where only the unsectioned key is
 # read (``DATA_WRITER__…``); the load's is per pipeline. The environment can still override both.
+# Disk must not grow with the runs either: a package's files are deleted once every job in it loaded (a package
+# with a failed job keeps them all, for the quarantine and for replay).
 FILE_MAX_BYTES = 16 * 1024 * 1024
 LOAD_WORKERS = 3
 
@@ -91,6 +93,7 @@ LOAD_WORKERS = 3
 def _bounded_files(pipeline_name: str) -> None:
     os.environ.setdefault("DATA_WRITER__FILE_MAX_BYTES", str(FILE_MAX_BYTES))
     os.environ.setdefault(f"{pipeline_name.upper()}__LOAD__WORKERS", str(LOAD_WORKERS))
+    os.environ.setdefault(f"{pipeline_name.upper()}__LOAD__DELETE_COMPLETED_JOBS", "true")
 
 
 def make_pipeline(data_dir: Path, source: str) -> dlt.Pipeline:
