@@ -114,6 +114,16 @@ class DbtSession:
             self.parse()
         return self._invoke([*command, *self.common_args(target_path)])
 
+    def list_models(self, select: Sequence[str]) -> set[str]:
+        """The names of the models ``--select`` picks (``dbt ls``, which takes no ``--threads``)."""
+        args = self.common_args()
+        at = args.index("--threads")
+        del args[at : at + 2]
+        result = self._invoke(["ls", "--select", *select, "--resource-type", "model", "--output", "name", *args])
+        if not result.success:
+            raise DbtInvocationError(f"dbt ls failed: {result.exception}")
+        return {str(name).rsplit(".", 1)[-1] for name in (result.result or [])}
+
     def _invoke(self, args: list[str]) -> dbtRunnerResult:
         runner = dbtRunner(manifest=self.manifest, callbacks=self.callbacks)
         return runner.invoke(args)

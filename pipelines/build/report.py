@@ -18,6 +18,8 @@ def format_summary(result: BuildResult) -> str:
         f"  q2c_now {result.q2c_now}; warehouse {result.warehouse}",
         f"  {result.timing.summary()}",
     ]
+    if result.rebuilt:
+        lines.append(f"  built in full (their SQL changed since they last built): {', '.join(result.rebuilt)}")
     if result.error:
         lines.append(f"  ERROR {result.error}")
     for failure in result.failures + result.warnings:

@@ -20,6 +20,7 @@ from typing import Any
 from pipelines.build.dbt_session import DbtInvocationError, DbtSession
 from pipelines.build.events import BuildListener
 from pipelines.build.failures import NodeFailure, attach_samples, node_failures
+from pipelines.build.incremental import Tracked, drop_stale, record_built, tracked_models
 from pipelines.build.paths import PROJECT_DIR, BuildPaths
 from pipelines.build.reference_time import iso_utc
 from pipelines.build.timing import BuildTiming
@@ -37,6 +38,7 @@ class BuildResult:
     failures: list[NodeFailure] = field(default_factory=list)  # error / fail, with failing rows for tests
     warnings: list[NodeFailure] = field(default_factory=list)
     error: str | None = None  # dbt could not run at all (parse error, no raw.duckdb, …)
+    rebuilt: list[str] = field(default_factory=list)  # incremental models built in full: their SQL changed
     timing: BuildTiming = field(default_factory=BuildTiming)
 
     @property
@@ -108,6 +110,14 @@ def run_build(
         except DbtInvocationError as exc:
             result.error = str(exc)
         result.timing.parse_seconds = time.perf_counter() - clock
+        tracked: list[Tracked] = []
+        if result.error is None:
+            tracked = tracked_models(session.manifest, paths.project_dir)
+            try:
+                selected = session.list_models(result.select) if result.select else None
+                result.rebuilt = drop_stale(paths, tracked, selected)
+            except DbtInvocationError as exc:  # a selection dbt cannot read
+                result.error = str(exc)
         if result.error is None:
             clock = time.perf_counter()
             outcome = session.invoke(build_args(result.select, full_refresh, unit_tests))
@@ -123,6 +133,7 @@ def run_build(
         result.warnings = node_failures(results, ("warn",))
         attach_samples(result.failures + result.warnings, paths)
         _fill_timing(result.timing, results, getattr(run, "elapsed_time", 0.0) or 0.0)
+        record_built(paths, tracked, {r.node.unique_id: str(r.status) for r in results})
     result.timing.sql_seconds = listener.clock.wall_seconds
     result.timing.sql_sum_seconds = listener.clock.sum_seconds
     result.timing.queries = listener.clock.queries

@@ -1,7 +1,10 @@
+-- A table, incremental: a build parses only charges new or changed since the last (macros/incremental.sql).
+{{ staging_incremental_config('charge_id', 'charges') }}
+
 with
 
 source as (
-    select * from {{ source('billing', 'charges') }}
+    {{ unbuilt_rows(source('billing', 'charges'), 'id', 'charge_id') }}
 ),
 
 exponents as (
@@ -22,7 +25,8 @@ renamed as (
         source.payload -> 'payment_method_details' ->> 'type' as payment_method_type,
         source.payload ->> 'failure_code' as failure_code,
         source.created as created_at,
-        coalesce(source.deleted, false) as is_deleted
+        coalesce(source.deleted, false) as is_deleted,
+        source._q2c_state_version
     from source
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(source.currency) = exponents.currency_code

@@ -1,5 +1,6 @@
 -- A table, not a view: the models and tests reading invoice lines would parse the payloads again.
-{{ config(materialized='table') }}
+-- Incremental: a build parses only lines new or changed since the last (macros/incremental.sql).
+{{ staging_incremental_config('invoice_line_id', 'invoice_lines') }}
 
 {%- set paths = [
     '$.description',
@@ -15,7 +16,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'invoice_lines') }}
+    {{ unbuilt_rows(source('billing', 'invoice_lines'), 'id', 'invoice_line_id') }}
 ),
 
 exponents as (
@@ -63,7 +64,8 @@ renamed as (
         end as tax_rate_percent,
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period.start')) }} as service_period_start_at,
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period.end')) }} as service_period_end_at,
-        coalesce(parsed.deleted, false) as is_deleted
+        coalesce(parsed.deleted, false) as is_deleted,
+        parsed._q2c_state_version
     from parsed
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(parsed.currency) = exponents.currency_code

@@ -1,5 +1,6 @@
 -- A table, not a view: the payloads are large, and the models and tests reading invoices would parse them again.
-{{ config(materialized='table') }}
+-- Incremental: a build parses only invoices new or changed since the last (macros/incremental.sql).
+{{ staging_incremental_config('invoice_id', 'invoices') }}
 
 {%- set paths = [
     '$.number',
@@ -18,7 +19,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'invoices') }}
+    {{ unbuilt_rows(source('billing', 'invoices'), 'id', 'invoice_id') }}
 ),
 
 exponents as (
@@ -67,7 +68,8 @@ renamed as (
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period_start')) }} as period_start_at,
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period_end')) }} as period_end_at,
         parsed.created as created_at,
-        coalesce(parsed.deleted, false) as is_deleted
+        coalesce(parsed.deleted, false) as is_deleted,
+        parsed._q2c_state_version
     from parsed
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(parsed.currency) = exponents.currency_code
