@@ -40,3 +40,44 @@
         where raw_rows.{{ raw_key }} = built.{{ built_key }}
     )
 {%- endmacro %}
+
+{#- Incremental publish bodies: a publish model builds a posting's JSON body (json_object, the merge patch that
+    drops nulls, its sha256) only for the postings whose input changed since it last built. The input is the
+    posting's row in its int_publish model (with its lines' rows, for documents with lines); its fingerprint, a
+    hash of those rows, is kept beside the body as `input_fingerprint`. Every posting is fingerprinted each build
+    (a hash, no JSON), and a posting whose input is gone is deleted after the build. -#}
+{% macro publish_incremental_config(input_model) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key='external_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        meta={'rebuild_on_change': true},
+        post_hook="{{ delete_unposted('" ~ input_model ~ "') }}",
+    ) }}
+{%- endmacro %}
+
+{#- The rows of `relation` (a CTE with `external_id` and `input_fingerprint`) not built with that fingerprint. -#}
+{% macro unbuilt_inputs(relation) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as built
+            where
+                built.external_id = {{ relation }}.external_id
+                and built.input_fingerprint = {{ relation }}.input_fingerprint
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- After the build: postings whose input row is gone go too, and all of them outside invoice posting mode (the
+    daily journals carry the documents then). -#}
+{% macro delete_unposted(input_model) -%}
+    delete from {{ this }} as built
+    where
+        '{{ var("q2c_posting_mode") }}' != 'invoice'
+        or not exists (
+            select 1 from {{ ref(input_model) }} as inputs
+            where inputs.external_id = built.external_id
+        )
+{%- endmacro %}

@@ -4,7 +4,7 @@ A model whose config has ``meta: {rebuild_on_change: true}`` (``staging_incremen
 ``dbt_project/macros/incremental.sql``) keeps the rows it built and parses only the raw rows that are new or
 changed. Those rows are only right for the SQL that built them: after the model, a macro or a seed changed (or
 dbt did), old rows and new rows would come from two versions of the model. So each such model's fingerprint
-(its own checksum, every macro and seed file, the dbt versions) is kept in ``<data>/dbt/q2c_incremental.json``
+(its own checksum, dbt_project.yml with its vars, every macro and seed file, the dbt versions) is kept in ``<data>/dbt/q2c_incremental.json``
 when it builds; before a build, a model whose fingerprint differs from the recorded one, or has none, has its
 table dropped, and dbt builds it in full.
 
@@ -27,7 +27,7 @@ from pipelines.build.paths import BuildPaths
 
 STATE_FILE = "q2c_incremental.json"  # in <data>/dbt/, beside target/: {unique_id: fingerprint}
 META_KEY = "rebuild_on_change"
-SHARED_INPUTS = ("macros", "seeds")  # project folders every model's SQL may depend on
+SHARED_INPUTS = ("dbt_project.yml", "macros", "seeds")  # what every model's SQL may depend on (vars: the yml)
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,9 @@ def _shared_digest(project_dir: Path) -> str:
     digest = hashlib.sha256()
     for package in ("dbt-core", "dbt-duckdb"):
         digest.update(f"{package}=={version(package)}\n".encode())
-    for folder in SHARED_INPUTS:
-        for path in sorted((project_dir / folder).rglob("*")):
+    for name in SHARED_INPUTS:
+        top = project_dir / name
+        for path in [top] if top.is_file() else sorted(top.rglob("*")):
             if path.is_file():
                 digest.update(f"{path.relative_to(project_dir)}\n".encode())
                 digest.update(path.read_bytes())

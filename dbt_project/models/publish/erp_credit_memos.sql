@@ -1,14 +1,34 @@
 -- One row per issued billing credit note q2c posts or keeps in sync as an ERP credit memo (`bill-cn_…`), created
 -- from its invoice. Invoice posting mode only: in summary mode the daily journals carry credit notes and this
 -- model has no rows.
-with
+{{ publish_incremental_config('int_publish__credit_memo_postings') }}
 
-memos as (
-    select * from {{ ref('int_publish__credit_memo_postings') }}
-),
+with
 
 lines as (
     select * from {{ ref('int_publish__credit_memo_line_postings') }}
+),
+
+line_fingerprints as (
+    -- a document's lines, as one value (line ids are unique: no two rows cancel out)
+    select
+        external_id,
+        bit_xor(hash(lines)) as lines_fingerprint
+    from lines
+    group by external_id
+),
+
+postings as (
+    select
+        postings.*,
+        -- `postings` alone is the row, as a struct
+        hash(postings, line_fingerprints.lines_fingerprint) as input_fingerprint  -- noqa: RF02
+    from {{ ref('int_publish__credit_memo_postings') }} as postings
+    left join line_fingerprints on postings.external_id = line_fingerprints.external_id
+),
+
+memos as (
+    {{ unbuilt_inputs('postings') }}
 ),
 
 line_bodies as (
@@ -19,6 +39,7 @@ line_bodies as (
         sum(tax_amount) as lines_tax_amount,
         {{ erp_sales_lines_json('credit_note_line_id', "'Credit: ' || coalesce(line_description, credit_note_line_id)") }} as items
     from lines
+    where external_id in (select memos.external_id from memos)
     group by external_id
 ),
 
@@ -73,6 +94,7 @@ select
     cast(quarantine_reason as varchar) as quarantine_reason,
     cast(depends_on as varchar[]) as depends_on,
     payload,
-    cast({{ payload_hash('payload') }} as varchar) as payload_hash
+    cast({{ payload_hash('payload') }} as varchar) as payload_hash,
+    input_fingerprint
 from bodies
 where '{{ var("q2c_posting_mode") }}' = 'invoice'

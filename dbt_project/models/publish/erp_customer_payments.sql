@@ -1,10 +1,20 @@
 -- One row per paying charge q2c posts or keeps in sync as an ERP customer payment (`bill-ch_…` / `bill-py_…`),
 -- applied to its invoice for the charge's amount. Invoice posting mode only: in summary mode the daily journals
 -- carry payments and this model has no rows.
+-- Incremental: a body is built only for a payment whose posting row changed (macros/incremental.sql).
+{{ publish_incremental_config('int_publish__payment_postings') }}
+
 with
 
+postings as (
+    select
+        postings.*,
+        hash(postings) as input_fingerprint
+    from {{ ref('int_publish__payment_postings') }} as postings
+),
+
 payments as (
-    select * from {{ ref('int_publish__payment_postings') }}
+    {{ unbuilt_inputs('postings') }}
 ),
 
 bodies as (
@@ -53,6 +63,7 @@ select
     cast(quarantine_reason as varchar) as quarantine_reason,
     cast(depends_on as varchar[]) as depends_on,
     payload,
-    cast({{ payload_hash('payload') }} as varchar) as payload_hash
+    cast({{ payload_hash('payload') }} as varchar) as payload_hash,
+    input_fingerprint
 from bodies
 where '{{ var("q2c_posting_mode") }}' = 'invoice'

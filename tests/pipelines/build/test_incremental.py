@@ -1,6 +1,7 @@
-"""Incremental staging (dbt_project/macros/incremental.sql, pipelines/build/incremental.py) on the S scenario:
-a build parses only the raw rows that changed, ends with the rows a build from scratch gives, and starts
-from scratch when the SQL that built the rows changed."""
+"""Incremental staging and publish bodies (dbt_project/macros/incremental.sql, pipelines/build/incremental.py) on
+the S scenario: a build parses only the raw rows that changed and builds only the bodies whose input changed,
+ends with the rows a build from scratch gives, and starts from scratch when the SQL that built the rows
+changed."""
 
 from __future__ import annotations
 
@@ -17,19 +18,22 @@ from pipelines.ingest.runner import raw_path
 from tests.pipelines.build.conftest import copy_project, fresh_data_dir
 
 MODELS = ("stg_billing__invoices", "stg_billing__invoice_lines", "stg_billing__charges")
+PUBLISHED = ("erp_invoices", "erp_credit_memos", "erp_customer_payments")
 SELECT = " ".join(f"+{m}" for m in MODELS)
+# with the line models, which the relationship tests of the selected models read
+SELECT_PUBLISHED = " ".join(f"+{m}" for m in (*PUBLISHED, "erp_invoice_lines", "erp_credit_memo_lines"))
 NOW = "2026-10-31T23:00:00Z"
 
 
-def build(data: Path, project: Path, **kwargs):
-    result = run_build(data, now=NOW, select=SELECT, project_dir=project, **kwargs)
+def build(data: Path, project: Path, select: str = SELECT, **kwargs):
+    result = run_build(data, now=NOW, select=select, project_dir=project, **kwargs)
     assert result.ok, (result.error, [f.describe() for f in result.failures])
     return result
 
 
-def rows(data: Path, model: str) -> list[tuple]:
+def rows(data: Path, model: str, schema: str = "staging") -> list[tuple]:
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(f"select * from staging.{model} order by all").fetchall()
+        return con.execute(f"select * from {schema}.{model} order by all").fetchall()
 
 
 def raw(data: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -44,12 +48,13 @@ def project(tmp_path_factory) -> Path:
 
 def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
-    first = build(data, project)
-    assert sorted(first.rebuilt) == sorted(MODELS)  # nothing recorded yet: built in full
+    first = build(data, project, SELECT_PUBLISHED)
+    assert sorted(first.rebuilt) == sorted(MODELS + PUBLISHED)  # nothing recorded yet: built in full
     state = json.loads((data / "dbt" / STATE_FILE).read_text())
-    assert sorted(state) == sorted(f"model.q2c.{m}" for m in MODELS)
+    assert sorted(state) == sorted(f"model.q2c.{m}" for m in MODELS + PUBLISHED)
 
-    # the ingest stored a newer state of one invoice and one charge; raw lost one line (reloaded from scratch)
+    # the ingest stored a newer state of an invoice (paid), of a line of a posted invoice (its text) and of a
+    # charge
     open_invoice = "select id, _q2c_state_version from raw_billing.invoices where status = 'open' limit 1"
     invoice, version = raw(data, open_invoice)[0]
     raw(
@@ -58,30 +63,39 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
         " _q2c_state_version = _q2c_state_version + 1 where id = ?",
         [invoice],
     )
+    posted = rows(data, "erp_invoices", "publish")[0][3]  # invoice_id
+    changed_line = raw(data, "select min(id) from raw_billing.invoice_lines where invoice = ?", [posted])[0][0]
+    raw(
+        data,
+        "update raw_billing.invoice_lines set payload = json_merge_patch(payload, ?),"
+        " _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        ['{"description": "Seats (amended)"}', changed_line],
+    )
     charge = raw(data, "select min(id) from raw_billing.charges")[0][0]
     raw(
         data,
         "update raw_billing.charges set status = 'failed', _q2c_state_version = _q2c_state_version + 1 where id = ?",
         [charge],
     )
-    line = raw(data, "select min(id) from raw_billing.invoice_lines")[0][0]
-    raw(data, "delete from raw_billing.invoice_lines where id = ?", [line])
 
-    second = build(data, project)
+    second = build(data, project, SELECT_PUBLISHED)
     assert second.rebuilt == []
     invoices = {r[0]: r for r in rows(data, "stg_billing__invoices")}
     assert invoices[invoice][4] == "paid"  # invoice_status
     assert invoices[invoice][-1] == version + 1
+    bodies = {r[3]: r for r in rows(data, "erp_invoices", "publish")}
+    assert "Seats (amended)" in bodies[posted][-3]  # payload
 
     scratch = tmp_path / "scratch"
     shutil.copytree(data, scratch)
-    build(scratch, project, full_refresh=True)
+    build(scratch, project, SELECT_PUBLISHED, full_refresh=True)
     for model in MODELS:
         assert rows(data, model) == rows(scratch, model), model
-    assert line not in {r[0] for r in rows(data, "stg_billing__invoice_lines")}
+    for model in PUBLISHED:
+        assert rows(data, model, "publish") == rows(scratch, model, "publish"), model
 
 
-def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch(raw_db, project, tmp_path):
+def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch_and_lost_rows_go(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
     build(data, project)
     assert build(data, project).rebuilt == []
@@ -94,4 +108,9 @@ def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch(raw_db, pr
     finally:
         macros.write_text(original)
     assert sorted(build(data, project).rebuilt) == sorted(MODELS)  # changed back: built with that SQL again
+
+    # raw was reloaded from scratch and lost a line: the staging row goes too
+    line = raw(data, "select max(id) from raw_billing.invoice_lines")[0][0]
+    raw(data, "delete from raw_billing.invoice_lines where id = ?", [line])
     assert build(data, project).rebuilt == []
+    assert line not in {r[0] for r in rows(data, "stg_billing__invoice_lines")}
