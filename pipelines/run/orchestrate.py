@@ -1,6 +1,8 @@
 """One scheduled run: take the lock, record the run, run each step in order, stop at the first failure,
-and turn the outcome into an exit code. The CLI (``pipelines/cli_run.py``) only parses flags and calls
-:func:`execute_run`; tests call it too, with their own steps."""
+and turn the outcome into an exit code. A step marked ``overlaps_next`` (the snapshot) runs beside the step
+after it (the push): neither reads what the other writes, and the run waits for both. The CLI
+(``pipelines/cli_run.py``) only parses flags and calls :func:`execute_run`; tests call it too, with their own
+steps."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,12 +151,10 @@ def _run_steps(
 ) -> None:
     ctx = StepContext(data_dir, run_id, progress=lambda _line: None, dry_run=options.dry_run)
     stop_after: str | None = None  # ingest sources are independent: all run, then a failure stops the run
-    for step in plan:
-        if stop_after is not None and not (step.name.startswith("ingest.") and stop_after.startswith("ingest.")):
-            history.skip_step(run_id, step.name, f"{stop_after} failed")
-            log(logger, logging.WARNING, f"skipped: {stop_after} failed", step=step.name)
-            continue
-        result, seconds = _run_one(step, ctx, history, heartbeat_seconds)
+    background: tuple[Step, threading.Thread, list] | None = None  # a step running beside the next one
+
+    def record(step: Step, result: StepResult, seconds: float) -> None:
+        nonlocal stop_after
         outcome.steps.append(StepOutcome(step.name, result, seconds))
         if not result.ok and stop_after is None:
             stop_after = step.name
@@ -163,11 +163,45 @@ def _run_steps(
         elif not result.ok and result.config_error:
             outcome.exit_code = ExitCode.CONFIG_ERROR
 
+    def join_background() -> None:
+        nonlocal background
+        if background is not None:
+            step, thread, done = background
+            thread.join()
+            background = None
+            _end_step(step, ctx, history, *done[0])
+            record(step, *done[0])
 
-def _run_one(step: Step, ctx: StepContext, history: RunHistory, heartbeat_seconds: float) -> tuple[StepResult, float]:
+    for index, step in enumerate(plan):
+        if stop_after is not None and not (step.name.startswith("ingest.") and stop_after.startswith("ingest.")):
+            history.skip_step(run_id, step.name, f"{stop_after} failed")
+            log(logger, logging.WARNING, f"skipped: {stop_after} failed", step=step.name)
+            continue
+        _begin_step(step, ctx, history)
+        if step.overlaps_next and index + 1 < len(plan):
+            # the next step does not read what this one writes: it starts now, and this one ends beside it
+            done: list[tuple[StepResult, float]] = []
+            thread = threading.Thread(
+                target=_execute_into, args=(step, ctx, heartbeat_seconds, done), name=f"q2c-{step.name}", daemon=True
+            )
+            thread.start()
+            background = (step, thread, done)
+            continue
+        result, seconds = _execute_step(step, ctx, heartbeat_seconds)
+        join_background()
+        _end_step(step, ctx, history, result, seconds)
+        record(step, result, seconds)
+    join_background()
+
+
+def _begin_step(step: Step, ctx: StepContext, history: RunHistory) -> None:
     history.start_step(ctx.run_id, step.name)
     reclaim_handlers()
     log(logger, logging.INFO, "started", step=step.name)
+
+
+def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tuple[StepResult, float]:
+    """Runs one step (in the calling thread) and never raises for it; the history is the caller's."""
     started = time.perf_counter()
     last_said = [started]
 
@@ -176,10 +210,9 @@ def _run_one(step: Step, ctx: StepContext, history: RunHistory, heartbeat_second
         reclaim_handlers()
         log(logger, logging.INFO, line.strip(), step=step.name)
 
-    ctx.progress = progress
     stop = _heartbeat(step.name, started, last_said, heartbeat_seconds)
     try:
-        result = step.run(ctx)
+        result = step.run(replace(ctx, progress=progress))  # its own progress; `shared` is the run's
     except Exception as exc:  # a step's bug must not leave the history saying "running"
         logger.exception("failed with an unexpected error", extra={"step": step.name, "fields": {}})
         result = StepResult(False, {}, f"{type(exc).__name__}: {exc}")
@@ -187,7 +220,18 @@ def _run_one(step: Step, ctx: StepContext, history: RunHistory, heartbeat_second
         stop()
         reclaim_handlers()
     result.error = scrub(result.error)  # it is stored in the history and shown by `q2c status`
-    seconds = time.perf_counter() - started
+    return result, time.perf_counter() - started
+
+
+def _execute_into(step: Step, ctx: StepContext, heartbeat_seconds: float, done: list) -> None:
+    started = time.perf_counter()
+    try:
+        done.append(_execute_step(step, ctx, heartbeat_seconds))
+    except BaseException as exc:  # e.g. SystemExit inside a library: the run must still hear of it
+        done.append((StepResult(False, {}, f"{type(exc).__name__}: {exc}"), time.perf_counter() - started))
+
+
+def _end_step(step: Step, ctx: StepContext, history: RunHistory, result: StepResult, seconds: float) -> None:
     history.finish_step(
         ctx.run_id,
         step.name,
@@ -215,7 +259,6 @@ def _run_one(step: Step, ctx: StepContext, history: RunHistory, heartbeat_second
             counts=result.counts,
             error=result.error,
         )
-    return result, seconds
 
 
 def _heartbeat(name: str, started: float, last_said: list[float], interval: float) -> Callable[[], None]:

@@ -36,6 +36,9 @@ class StepResult:
 class Step:
     name: str
     run: Callable[[StepContext], StepResult]
+    # the next step starts while this one runs (they share no writes): the snapshot copies the warehouse for
+    # analysts while the push reads it and writes the ERP and the ledger
+    overlaps_next: bool = False
 
 
 def is_config_problem(message: str | None) -> bool:
@@ -119,7 +122,7 @@ def default_steps(sources: tuple[str, ...] = ("crm", "billing", "erp"), skip: tu
     """The scheduled run: every source, the build, the snapshot, the push (minus what ``skip`` names)."""
     steps = [ingest_step(s) for s in sources] if "ingest" not in skip else []
     if "build" not in skip:
-        steps += [Step("build", build), Step("snapshot", snapshot)]
+        steps += [Step("build", build), Step("snapshot", snapshot, overlaps_next=True)]
     if "push" not in skip:
         steps.append(Step("push", push))
     return steps

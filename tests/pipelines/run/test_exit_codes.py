@@ -129,3 +129,35 @@ def test_an_interrupted_run_says_so_in_the_history(tmp_path):
     (run,) = recent_runs(tmp_path)
     assert run.outcome == "interrupted" and run.steps[0].outcome == "interrupted"
     assert execute_run(tmp_path, steps=[step("build")]).exit_code == ExitCode.OK  # the lock went with it
+
+
+def test_a_step_that_overlaps_the_next_runs_beside_it_and_the_run_waits_for_both(tmp_path):
+    seen: list[str] = []
+
+    def slow(name: str, ok: bool = True):
+        def run(ctx) -> StepResult:
+            seen.append(f"{name} started")
+            time.sleep(0.6)
+            seen.append(f"{name} ended")
+            return StepResult(ok, {"rows": 1}, None if ok else "disk full")
+
+        return run
+
+    started = time.perf_counter()
+    plan = [step("build"), Step("snapshot", slow("snapshot"), overlaps_next=True), Step("push", slow("push"))]
+    outcome = execute_run(tmp_path, steps=plan)
+    assert outcome.exit_code == ExitCode.OK
+    assert time.perf_counter() - started < 1.1  # 0.6 s each, side by side
+    assert seen[:2] == ["snapshot started", "push started"] or seen[:2] == ["push started", "snapshot started"]
+    (run,) = recent_runs(tmp_path)
+    assert [(s.step, s.outcome, s.counts) for s in run.steps] == [
+        ("build", "ok", {"rows": 1}),
+        ("snapshot", "ok", {"rows": 1}),
+        ("push", "ok", {"rows": 1}),
+    ]
+
+    plan = [Step("snapshot", slow("snapshot", ok=False), overlaps_next=True), Step("push", slow("push")), step("x")]
+    outcome = execute_run(tmp_path, steps=plan)
+    assert outcome.exit_code == ExitCode.STEP_FAILED and outcome.message == "snapshot failed: disk full"
+    latest = recent_runs(tmp_path)[0]
+    assert [(s.step, s.outcome) for s in latest.steps] == [("snapshot", "failed"), ("push", "ok"), ("x", "skipped")]
