@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,42 @@ def _to_date(text: Any, fmt: Any = None) -> str | None:
         raise sqlite3.DataError(str(exc)) from exc
 
 
+# Where each numeric format token sits in a stored timestamp ``YYYY-MM-DDTHH:MM:SSZ``.
+_ISO_SLICES = {"YYYY": (0, 4), "MM": (5, 7), "DD": (8, 10), "HH24": (11, 13), "MI": (14, 16), "SS": (17, 19)}
+
+
+@lru_cache(maxsize=64)
+def _iso_renderer(fmt: str) -> Callable[[str], str] | None:
+    """A format made only of numeric tokens and separators, as slices of the stored timestamp (TO_CHAR runs once
+    per row: a GROUP BY TO_CHAR(lastmodifieddate, 'YYYY-MM-DD') over millions of transactions must not parse
+    each one); None for any other format."""
+    parts: list[tuple[int, int] | str] = []
+    i, upper = 0, fmt.upper()
+    while i < len(fmt):
+        token = next((t for t, _ in _FORMAT_TOKENS if upper.startswith(t, i)), None)
+        if token is not None:
+            if token not in _ISO_SLICES:
+                return None
+            parts.append(_ISO_SLICES[token])
+            i += len(token)
+        elif fmt[i].isalpha():
+            return None
+        else:
+            parts.append(fmt[i])
+            i += 1
+    return lambda iso: "".join(p if isinstance(p, str) else iso[p[0] : p[1]] for p in parts)
+
+
 def _to_char(value: Any, fmt: Any = None) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and ISO_TS.match(value):
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
         if fmt is None:
             return render_date(value)
+        render = _iso_renderer(str(fmt))
+        if render is not None:
+            return render(value)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
         return moment.strftime(oracle_to_strftime(str(fmt)))
     return render_value(value)
 
