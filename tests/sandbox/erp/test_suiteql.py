@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from sandbox.erp import objects as ns
 from sandbox.erp.app import DEFAULT_TOKEN
+from sandbox.erp.suiteql import _to_char, oracle_to_strftime
 from sandbox.fixtures import write_collection
 
 from .conftest import ACME, OCT, SEATS, US, USD, company_fixtures, serve
@@ -169,3 +171,14 @@ def test_total_results_follow_writes_between_pages(client: httpx.Client) -> None
     created = client.post("/record/v1/customer", json={"companyName": "Newco", "subsidiary": {"id": "1"}})
     assert created.status_code == 204, created.text
     assert suiteql(client, query, limit=1).json()["totalResults"] == first["totalResults"] + 1
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    ["YYYY-MM-DD", "YYYY-MM-DD HH24:MI:SS", "DD/MM/YYYY", "yyyymmdd", "MON DD, YYYY", "HH:MI AM", "YY-MM", "MONTH"],
+)
+def test_to_char_renders_a_stored_timestamp_as_oracle_does(fmt):
+    # numeric formats take a slicing fast path (TO_CHAR runs once per row); every format renders what strftime does
+    stored = "2026-03-07T14:05:06Z"
+    moment = datetime.strptime(stored, "%Y-%m-%dT%H:%M:%SZ")
+    assert _to_char(stored, fmt) == moment.strftime(oracle_to_strftime(fmt))
