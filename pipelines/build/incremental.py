@@ -1,12 +1,13 @@
-"""Incremental staging models, rebuilt from scratch when the SQL that built their rows changes.
+"""Incremental models, rebuilt from scratch when the SQL that built their rows changes.
 
-A model whose config has ``meta: {rebuild_on_change: true}`` (``staging_incremental_config`` in
-``dbt_project/macros/incremental.sql``) keeps the rows it built and parses only the raw rows that are new or
-changed. Those rows are only right for the SQL that built them: after the model, a macro or a seed changed (or
-dbt did), old rows and new rows would come from two versions of the model. So each such model's fingerprint
-(its own checksum, dbt_project.yml with its vars, every macro and seed file, the dbt versions) is kept in ``<data>/dbt/q2c_incremental.json``
-when it builds; before a build, a model whose fingerprint differs from the recorded one, or has none, has its
-table dropped, and dbt builds it in full.
+A model whose config has ``meta: {rebuild_on_change: true}`` (``staging_incremental_config`` and
+``publish_incremental_config`` in ``dbt_project/macros/incremental.sql``) keeps the rows it built and builds
+only the rows whose input is new or changed. Those rows are only right for the SQL that built them: after the
+model, a macro, a seed or the project's vars changed (or dbt did), old rows and new rows would come from two
+versions of the model. So each such model's fingerprint (its own checksum, ``dbt_project.yml``, every macro
+and seed file, the dbt versions) is kept in ``<data>/dbt/q2c_incremental.json`` when it builds; before a
+build, a model whose fingerprint differs from the recorded one, or has none, has its table dropped, and dbt
+builds it in full.
 
 A model whose history is the point (the exception queue) is not marked, and never dropped.
 """
