@@ -76,6 +76,7 @@ class InvoicePosting(_Posting):
     line_count: int
     lines_amount: Decimal
     lines_tax_amount: Decimal
+    input_fingerprint: int  # a hash of the posting's input rows: its body is built again only when it changes
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class CreditMemoPosting(_Posting):
     line_count: int
     lines_amount: Decimal
     lines_tax_amount: Decimal
+    input_fingerprint: int  # a hash of the posting's input rows: its body is built again only when it changes
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class CustomerPaymentPosting(_Posting):
     tran_date: date
     posting_period_id: str | None
     amount: Decimal
+    input_fingerprint: int  # a hash of the posting's input rows: its body is built again only when it changes
 
 
 @dataclass(frozen=True)

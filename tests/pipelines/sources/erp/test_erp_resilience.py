@@ -70,9 +70,11 @@ def test_runs_killed_at_several_points_then_rerun_end_identical(erp, scenario_di
     endpoint = erp
     reference, killed = tmp_path / "reference", tmp_path / "killed"
 
-    # the backfill, killed while extracting, normalising and loading
+    # the backfill, killed while extracting, normalising and loading: at points spread over the time it takes
+    started = time.perf_counter()
     ingest(reference, endpoint)
-    outcomes = kill_runs(killed, endpoint, [0.05, 0.4, 0.8, 1.2, 1.6, 2.2])
+    took = time.perf_counter() - started
+    outcomes = kill_runs(killed, endpoint, [took * share for share in (0.03, 0.15, 0.3, 0.45, 0.6, 0.8)])
     assert outcomes.count("killed") >= 4, outcomes
     ingest(killed, endpoint)
     assert diff(snapshot(raw_path(reference), DATASET), snapshot(raw_path(killed), DATASET)) == []
