@@ -1,5 +1,5 @@
 """raw.duckdb's appends into keyed tables insert only absent keys, so a file loaded again (a load repeated
-after a crash) adds nothing; other dispositions are dlt's own."""
+after a crash) adds nothing; merges keep one staged row per key without a window over whole rows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import dlt
 import duckdb
 import pyarrow as pa
 
-from pipelines.ingest.destination import raw_destination
+from pipelines.ingest.destination import KeyGroupMergeJob, raw_destination
 from pipelines.ingest.runner import quiet_dlt
 
 HINTS = {
@@ -61,3 +61,24 @@ def test_merge_after_append_still_replaces_by_key(tmp_path) -> None:
     _run(pipeline, _rows(["a", "b"], "backfill"), "append")
     _run(pipeline, _rows(["b"], "event"), "merge")
     assert _table(tmp_path) == [("a", '{"tag": "backfill"}'), ("b", '{"tag": "event"}')]
+
+
+def test_a_merge_keeps_one_staged_row_per_key_the_first(tmp_path) -> None:
+    # dlt deduplicates staged rows with a window over whole rows; raw groups keys and row ids instead
+    pipeline = _pipeline(tmp_path)
+    _run(pipeline, _rows(["a", "b"], "backfill"), "merge")
+    staged = pa.concat_tables([_rows(["b", "c"], "first"), _rows(["c", "b"], "second")])
+    _run(pipeline, staged, "merge")
+    assert _table(tmp_path) == [("a", '{"tag": "backfill"}'), ("b", '{"tag": "first"}'), ("c", '{"tag": "first"}')]
+
+
+def test_the_dedup_select_keeps_the_row_a_dedup_sort_names_and_filters_after(tmp_path) -> None:
+    staged = "(values ('a', 1, false), ('a', 3, false), ('a', 2, false), ('b', null, false), ('b', null, true))"
+    with duckdb.connect() as con:
+        con.execute(f"create table staged as select * from {staged} as t(id, version, deleted)")
+        for order, kept in (("desc", 3), ("asc", 1)):
+            sql = KeyGroupMergeJob.gen_select_from_dedup_sql(
+                "staged", ["id"], ["id", "version"], ("version", order), condition="not deleted"
+            )
+            # b's versions are all NULL: its first row, which is not deleted, is kept
+            assert con.execute(sql + " order by id").fetchall() == [("a", kept), ("b", None)]
