@@ -81,3 +81,26 @@
             where inputs.external_id = built.external_id
         )
 {%- endmacro %}
+
+{#- The two CTEs that fingerprint a document's postings (an invoice or a credit memo, with lines): its lines'
+    rows as one value (`line_fingerprints`), then `postings`: the rows of `documents_model`, each with the hash of
+    its own row and of that value as `input_fingerprint`. `lines` names the CTE holding the lines' rows. -#}
+{% macro fingerprinted_documents(documents_model, lines='lines') -%}
+line_fingerprints as (
+    -- line ids are unique: no two rows cancel out
+    select
+        external_id,
+        bit_xor(hash({{ lines }})) as lines_fingerprint
+    from {{ lines }}
+    group by external_id
+),
+
+postings as (
+    select
+        postings.*,
+        -- `postings` alone is the row, as a struct
+        hash(postings, line_fingerprints.lines_fingerprint) as input_fingerprint  -- noqa: RF02
+    from {{ ref(documents_model) }} as postings
+    left join line_fingerprints on postings.external_id = line_fingerprints.external_id
+)
+{%- endmacro %}

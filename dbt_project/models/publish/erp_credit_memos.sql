@@ -9,23 +9,7 @@ lines as (
     select * from {{ ref('int_publish__credit_memo_line_postings') }}
 ),
 
-line_fingerprints as (
-    -- a document's lines, as one value (line ids are unique: no two rows cancel out)
-    select
-        external_id,
-        bit_xor(hash(lines)) as lines_fingerprint
-    from lines
-    group by external_id
-),
-
-postings as (
-    select
-        postings.*,
-        -- `postings` alone is the row, as a struct
-        hash(postings, line_fingerprints.lines_fingerprint) as input_fingerprint  -- noqa: RF02
-    from {{ ref('int_publish__credit_memo_postings') }} as postings
-    left join line_fingerprints on postings.external_id = line_fingerprints.external_id
-),
+{{ fingerprinted_documents('int_publish__credit_memo_postings') }},
 
 memos as (
     {{ unbuilt_inputs('postings') }}
