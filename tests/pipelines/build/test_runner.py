@@ -8,9 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from pipelines.build.docs import generate_docs
-from pipelines.build.paths import BuildPaths
+from pipelines.build.paths import PROJECT_DIR, BuildPaths
 from pipelines.build.report import format_summary
 from pipelines.build.runner import run_build
 from tests.pipelines.build.conftest import DBT_LEFTOVERS, copy_project, file_digest, fresh_data_dir
@@ -136,3 +137,18 @@ def test_without_raw_duckdb_the_build_says_to_ingest_first(tmp_path):
     result = run_build(tmp_path)
     assert not result.ok and "q2c ingest" in result.error
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_memory_cap_and_spill_folder_are_set_once_per_database(tmp_path):
+    # dbt-duckdb runs a profile's `settings` again on every cursor, and DuckDB refuses to set temp_directory
+    # again once a query spilled there: the L build failed so. They are `config_options`, given at connect.
+    outputs = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["q2c"]["outputs"]["warehouse"]
+    assert {"memory_limit", "temp_directory"} <= set(outputs["config_options"])
+    assert not {"memory_limit", "temp_directory"} & set(outputs["settings"])
+
+    spill = tmp_path / "spill"
+    with duckdb.connect(config={"memory_limit": "64MB", "temp_directory": str(spill), "threads": 1}) as con:
+        con.execute("create table t as select range as n, md5(range::varchar) as s from range(2000000)")
+        con.execute("select s from t order by s").fetchall()  # more than 64 MB to sort: it spills
+        with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
+            con.cursor().execute(f"SET temp_directory = '{spill}'")
