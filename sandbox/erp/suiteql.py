@@ -42,21 +42,23 @@ ACCOUNT_DATE_FORMAT = "M/D/YYYY"
 SEARCH_ERROR = "Invalid search query. Detailed unprocessed description follows. Search error occurred: "
 
 
-def oracle_to_strftime(fmt: str) -> str:
-    out = []
-    i = 0
-    upper = fmt.upper()
+_STRFTIME = dict(_FORMAT_TOKENS)
+
+
+@lru_cache(maxsize=64)
+def _format_parts(fmt: str) -> tuple[tuple[str | None, str], ...]:
+    """An Oracle format as its parts, in order: (token, "") for a format token, (None, char) for anything else."""
+    parts: list[tuple[str | None, str]] = []
+    i, upper = 0, fmt.upper()
     while i < len(fmt):
-        for token, code in _FORMAT_TOKENS:
-            if upper.startswith(token, i):
-                out.append(code)
-                i += len(token)
-                break
-        else:
-            ch = fmt[i]
-            out.append("%%" if ch == "%" else ch)
-            i += 1
-    return "".join(out)
+        token = next((t for t, _ in _FORMAT_TOKENS if upper.startswith(t, i)), None)
+        parts.append((token, "") if token else (None, fmt[i]))
+        i += len(token) if token else 1
+    return tuple(parts)
+
+
+def oracle_to_strftime(fmt: str) -> str:
+    return "".join(_STRFTIME[t] if t else ("%%" if ch == "%" else ch) for t, ch in _format_parts(fmt))
 
 
 def _parse_date(text: str, fmt: str | None) -> datetime:
@@ -89,19 +91,10 @@ def _iso_renderer(fmt: str) -> Callable[[str], str] | None:
     per row: a GROUP BY TO_CHAR(lastmodifieddate, 'YYYY-MM-DD') over millions of transactions must not parse
     each one); None for any other format."""
     parts: list[tuple[int, int] | str] = []
-    i, upper = 0, fmt.upper()
-    while i < len(fmt):
-        token = next((t for t, _ in _FORMAT_TOKENS if upper.startswith(t, i)), None)
-        if token is not None:
-            if token not in _ISO_SLICES:
-                return None
-            parts.append(_ISO_SLICES[token])
-            i += len(token)
-        elif fmt[i].isalpha():
+    for token, char in _format_parts(fmt):
+        if (token is not None and token not in _ISO_SLICES) or char.isalpha():
             return None
-        else:
-            parts.append(fmt[i])
-            i += 1
+        parts.append(_ISO_SLICES[token] if token else char)
     return lambda iso: "".join(p if isinstance(p, str) else iso[p[0] : p[1]] for p in parts)
 
 
