@@ -83,8 +83,8 @@ def push(
     Raises :class:`ErpAuthError` (with ``.summary``) when the ERP refuses the credentials."""
     data_dir = Path(data_dir)
     kind = "dry-run" if dry_run else "push"
-    if not (Path(data_dir) / WAREHOUSE_FILE).exists():
-        raise FileNotFoundError(f"{Path(data_dir) / WAREHOUSE_FILE} does not exist: run `q2c build` first")
+    if not (data_dir / WAREHOUSE_FILE).exists():
+        raise FileNotFoundError(f"{data_dir / WAREHOUSE_FILE} does not exist: run `q2c build` first")
     repair_keys = _repair_keys(data_dir, repair)
     # a push reads, per record type, only the rows the ledger does not settle (see read_unsettled_rows), and
     # their payloads only when it sends them; a dry run reads every row (one sample payload per action)
