@@ -403,6 +403,12 @@ def _columns_at_once(table: RawTable, plan: _Plan, objects: list, extra: Extra) 
             if seconds and not (min(seconds) >= _UNIX_US_MIN and max(seconds) <= _UNIX_US_MAX):
                 return None
         else:
+            vector = _text_column(kind, values) if types <= _TEXT_OR_NONE else None
+            if vector is not None:
+                if name in table.primary_key and vector.null_count:
+                    return None
+                columns[name] = vector
+                continue
             try:
                 values = [_convert(kind, v) for v in values]
             except BadValueError:
@@ -420,6 +426,37 @@ def _columns_at_once(table: RawTable, plan: _Plan, objects: list, extra: Extra) 
             columns[name] = [(extra or {}).get(name)] * len(objects)
     columns["payload"] = _payload_array(objects)
     return columns
+
+
+# Text shapes that Arrow's cast reads exactly as :func:`_convert` reads them (RE2 syntax): a text column whose
+# every value has its kind's shape is converted by one cast in C instead of a Python call per value
+_TEXT_SHAPES = {
+    Kind.DECIMAL: r"^-?[0-9]{1,29}(\.[0-9]{1,9})?$",  # what DECIMAL(38, 9) holds exactly
+    Kind.DATE: r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$",
+    Kind.TIMESTAMP: (
+        r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+    ),
+    Kind.BOOLEAN: r"^(true|false|T|F)$",
+}
+_TRUE_TEXTS = pa.array(["true", "T"])
+
+
+def _text_column(kind: Kind, values: list) -> pa.Array | None:
+    """``values`` (texts and nulls) converted to ``kind``'s Arrow type by a cast, or None when any value is
+    not of the plain shape (or the cast refuses it, e.g. 2024-02-30): then the caller converts per value,
+    with the reasons."""
+    shape = _TEXT_SHAPES.get(kind)
+    if shape is None:
+        return None
+    texts = pa.array(values, pa.string())
+    if pc.all(pc.match_substring_regex(texts, shape)).as_py() is False:
+        return None
+    if kind is Kind.BOOLEAN:
+        return pc.if_else(pc.is_null(texts), pa.scalar(None, pa.bool_()), pc.is_in(texts, value_set=_TRUE_TEXTS))
+    try:
+        return texts.cast(ARROW_TYPES[kind])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _arrow(plan: _Plan, columns: dict[str, list]) -> pa.Table:

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dlt
+import orjson
 from dlt.common import logger
 from dlt.sources.helpers.requests import Session
 from dlt.sources.helpers.rest_client import RESTClient
@@ -71,7 +72,8 @@ class KeysetPaginator(BasePaginator):
 
 class _RESTClient(RESTClient):
     def extract_response(self, response: Any, data_selector: Any) -> list[Any]:
-        body = response.json()
+        # orjson: the same values as ``response.json()`` in about a third of the time (a page is 1,000 rows)
+        body = orjson.loads(response.content)
         response.json = lambda **_: body  # the paginator reads ``hasMore`` from the same body: parse it once
         return super().extract_response(response, data_selector)
 
@@ -276,15 +278,32 @@ def digest(row: dict) -> str:
 
 def clean(row: dict) -> dict:
     """A SuiteQL item without its (empty) ``links``: the payload is the data, not the envelope."""
-    return {k: v for k, v in row.items() if k != "links"}
+    out = dict(row)  # a copy in C, then one key removed: what a comprehension over every key gives, faster
+    out.pop("links", None)
+    return out
+
+
+_TIMESTAMP_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def _timestamp_keys(spec: SuiteQLTable) -> tuple[str, ...]:
+    """The ``q2c_<column>`` keys holding a TO_CHAR timestamp of ``spec`` (worked out once per table)."""
+    keys = _TIMESTAMP_KEYS.get(spec.name)
+    if keys is None:
+        keys = _TIMESTAMP_KEYS[spec.name] = tuple(f"q2c_{n}" for n, kind in spec.columns if kind is Kind.TIMESTAMP)
+    return keys
+
+
+def with_utc_timestamps(sq: SuiteQL, spec: SuiteQLTable, row: dict) -> dict:
+    """A cleaned row with its TO_CHAR timestamps in UTC (changed in place, and returned)."""
+    for key in _timestamp_keys(spec):
+        if key in row:
+            row[key] = sq.utc_iso(row[key])
+    return row
 
 
 def normalize(sq: SuiteQL, spec: SuiteQLTable, row: dict) -> dict:
-    out = clean(row)
-    for name, kind in spec.columns:
-        if kind is Kind.TIMESTAMP and f"q2c_{name}" in out:
-            out[f"q2c_{name}"] = sq.utc_iso(out[f"q2c_{name}"])
-    return out
+    return with_utc_timestamps(sq, spec, clean(row))
 
 
 # -- change batches -------------------------------------------------------------------------------------------
@@ -294,8 +313,9 @@ class Changes:
 
     rows: list[dict] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    # child table → its pages for these rows, already being read by the reader (see ``read_incremental``)
-    children: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
+    # child table → its pages for each ``IN_LIST_MAX`` chunk of these rows, already being read by the reader
+    # (see ``read_incremental``)
+    children: dict[str, list[Future]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def changed_ids(self) -> list[str]:
@@ -445,13 +465,13 @@ def _read_range(
     seen_at_cursor: dict[str, str] = state.get("boundary", {})
     cursor, boundary = since, dict(seen_at_cursor)
     at_cursor: dict[str, dict] = {}  # rows at the newest second so far, digested once per page (not per row)
+    changes = Changes()
     for page in _window_pages(sq, spec, _windows(sq, spec, since, until, rows_in_range)):
-        changes = Changes()
         for row in page:
             row = clean(row)
             key, when = str(row.get("id")), row.get("q2c_lastmodifieddate")
             if not (when == since and key in seen_at_cursor and seen_at_cursor[key] == digest(row)):
-                changes.rows.append(normalize(sq, spec, row))
+                changes.rows.append(with_utc_timestamps(sq, spec, dict(row)))
             if when != cursor:
                 cursor, boundary, at_cursor = when, {}, {}
             at_cursor[key] = row
@@ -459,12 +479,25 @@ def _read_range(
         at_cursor.clear()
         known.add(r["id"] for r in page if "id" in r)
         state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
-        if changes.rows:
-            parents = changes.changed_ids
-            if len(parents) <= settings.IN_LIST_MAX:
-                for child, parent_column in children:
-                    changes.children[child.name] = pool.submit(_all_pages, sq, child, parent_column, parents)
-            yield changes
+        if len(changes.rows) >= settings.BATCH_ROWS:
+            yield _with_children(changes, children, sq, pool)
+            changes = Changes()
+    if changes.rows:
+        yield _with_children(changes, children, sq, pool)
+
+
+def _with_children(
+    changes: Changes, children: Sequence[tuple[SuiteQLTable, str]], sq: SuiteQL, pool: ThreadPoolExecutor
+) -> Changes:
+    """``changes``, its child rows already being read (one IN-list query per ``IN_LIST_MAX`` parents), so
+    those requests overlap the writing of this batch and its successors."""
+    parents = changes.changed_ids
+    for child, parent_column in children:
+        changes.children[child.name] = [
+            pool.submit(_all_pages, sq, child, parent_column, parents[start : start + settings.IN_LIST_MAX])
+            for start in range(0, len(parents), settings.IN_LIST_MAX)
+        ]
+    return changes
 
 
 def _window_pages(sq: SuiteQL, spec: SuiteQLTable, windows: list[tuple]) -> Iterator[list[dict]]:
@@ -624,23 +657,26 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
         state = dlt.current.resource_state()
         parents = changes.changed_ids
         emptied: list[str] = []
-        prefetched = changes.children.get(spec.name)
-        for start in range(0, len(parents), settings.IN_LIST_MAX):
+        prefetched = changes.children.get(spec.name) or []
+        rows: list[dict] = []  # every chunk's rows, written as one table (dlt's cost is per table written)
+        for number, start in enumerate(range(0, len(parents), settings.IN_LIST_MAX)):
             chunk = parents[start : start + settings.IN_LIST_MAX]
-            if prefetched is not None and start == 0:
-                pages: Iterable[list[dict]] = prefetched.result()  # the reader started it: same query, same pages
+            if number < len(prefetched):
+                pages: Iterable[list[dict]] = prefetched[number].result()  # the reader started it: same query
             else:
                 pages = child_pages(sq, spec, parent_column, chunk)
             with_rows: set[str] = set()
             for page in pages:
-                rows = [normalize(sq, spec, row) for row in page]
-                with_rows.update(str(r.get(parent_column)) for r in rows)
-                track_fields(rows)
-                yield from emit(settings.SOURCE, table, rows)
+                page_rows = [normalize(sq, spec, row) for row in page]
+                with_rows.update(str(r.get(parent_column)) for r in page_rows)
+                rows += page_rows
             emptied += [p for p in chunk if p not in with_rows]
             owners = IdSet.in_state(state, "owner_ranges")
             owners.add(with_rows)
             state["owner_ranges"] = owners.ranges
+        if rows:
+            track_fields(rows)
+            yield from emit(settings.SOURCE, table, rows)
         # a parent left with no rows still has its old ones in raw: a tombstone on the merge key removes them
         owners = IdSet.in_state(state, "owner_ranges")
         gone = [p for p in emptied + changes.deleted if p.isdigit() and owners.contains(int(p))]

@@ -28,6 +28,9 @@ WINDOW_WORKERS = 3
 MAX_IN_FLIGHT = 4
 CHILD_WORKERS = 2  # lines and links of each batch of transactions, read while earlier batches are written
 IN_LIST_MAX = 1000  # Oracle refuses IN lists longer than 1,000 expressions: one page of transactions
+# changed rows handed on (and written) together: dlt works out a table's schema again for every Arrow table it
+# is given (about 2.5 ms each), so a few large tables rather than one per page and child page
+BATCH_ROWS = 5000
 TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"  # seconds kept, so the cursor is exact
 DATE_FORMAT = "YYYY-MM-DD"
 # SuiteQL renders TO_CHAR in the integration user's time zone (Set Preferences); the sandbox uses UTC
