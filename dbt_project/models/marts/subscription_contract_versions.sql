@@ -6,6 +6,12 @@ versions as (
     select * from {{ ref('subscription_item_versions') }}
 ),
 
+live_versions as (
+    -- the item versions a contract version can hold (a removed item's last version holds nothing)
+    select * from versions
+    where not is_deleted
+),
+
 prices as (
     select * from {{ ref('stg_billing__prices') }}
 ),
@@ -45,11 +51,12 @@ select
             'prices.recurring_interval_count') }}
     ) filter (where prices.recurring_usage_type = 'licensed'), 0) as annual_contract_value
 from bounded
-left join versions
+-- only comparisons in the condition, so the join hashes on the subscription (an OR, or a condition on one side,
+-- makes DuckDB compare every pair of rows: quadratic in the subscriptions)
+left join live_versions as versions
     on
         bounded.subscription_id = versions.subscription_id
         and bounded.valid_from >= versions.dbt_valid_from
-        and (versions.dbt_valid_to is null or bounded.valid_from < versions.dbt_valid_to)
-        and not versions.is_deleted
+        and bounded.valid_from < coalesce(versions.dbt_valid_to, cast('infinity' as timestamp))
 left join prices on versions.price_id = prices.price_id
 group by bounded.subscription_id, bounded.valid_from, bounded.valid_to
