@@ -60,7 +60,7 @@ from pipelines.sources.crm.settings import (
     TABLES,
     CrmObject,
 )
-from pipelines.sources.raw_tables import emit, resource_hints, track_fields
+from pipelines.sources.raw_tables import coalesced, emit, resource_hints, track_fields
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -184,42 +184,47 @@ def records_resource(api: RESTClient, spec: CrmObject):
     # object types are independent: dlt runs their generators side by side in its extract thread pool
     @dlt.resource(name=spec.name, parallelized=True, **resource_hints(table))
     def records() -> Iterator[Any]:
-        stored = _stored_state(spec.name)
-        cursor: int | None = None
-        recent: dict[str, int] = {}
-        if stored.get("properties") == list(spec.properties):
-            # otherwise this is the first run, or the requested properties changed: (re)read every record
-            cursor, recent = stored.get("cursor_ms"), stored.get("recent") or {}
-        since = 0 if cursor is None else max(cursor - LOOKBACK_MS, 0)
-
-        seen: dict[str, int] = {}
-        changed: list[dict] = []
-        associations = AssociationReader(api)
-        waiting: dict[str, None] = {}  # changed ids whose associations are not read yet (in order)
-        try:
-            yield from _search_changes(api, spec, since, recent, seen, changed, associations, waiting)
-            # the rest of the changed records' associations, and those that merges call for
-            refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
-            for to_type in spec.associated:
-                refresh[(spec.name, to_type)].update(waiting)
-            if spec.merges_table and changed:
-                yield from _merges(spec, changed, dlt.current.resource_state(), refresh)
-            for (from_type, to_type), ids in sorted(refresh.items()):
-                associations.start(from_type, to_type, ids)
-            yield from associations.rows()
-        finally:
-            associations.close()
-
-        if seen:
-            newest = max(max(seen.values()), cursor or 0)
-            kept = {**recent, **seen}
-            dlt.current.resource_state().update(
-                properties=list(spec.properties),
-                cursor_ms=newest,
-                recent={k: v for k, v in kept.items() if v >= newest - LOOKBACK_MS},
-            )
+        yield from coalesced(_changed_records(api, spec))
 
     return records()
+
+
+def _changed_records(api: RESTClient, spec: CrmObject) -> Iterator[Any]:
+    """What :func:`records_resource` yields, page by page (run inside the resource: its state is the type's)."""
+    stored = _stored_state(spec.name)
+    cursor: int | None = None
+    recent: dict[str, int] = {}
+    if stored.get("properties") == list(spec.properties):
+        # otherwise this is the first run, or the requested properties changed: (re)read every record
+        cursor, recent = stored.get("cursor_ms"), stored.get("recent") or {}
+    since = 0 if cursor is None else max(cursor - LOOKBACK_MS, 0)
+
+    seen: dict[str, int] = {}
+    changed: list[dict] = []
+    associations = AssociationReader(api)
+    waiting: dict[str, None] = {}  # changed ids whose associations are not read yet (in order)
+    try:
+        yield from _search_changes(api, spec, since, recent, seen, changed, associations, waiting)
+        # the rest of the changed records' associations, and those that merges call for
+        refresh: dict[tuple[str, str], set[str]] = defaultdict(set)  # (from type, to type) -> ids to re-read
+        for to_type in spec.associated:
+            refresh[(spec.name, to_type)].update(waiting)
+        if spec.merges_table and changed:
+            yield from _merges(spec, changed, dlt.current.resource_state(), refresh)
+        for (from_type, to_type), ids in sorted(refresh.items()):
+            associations.start(from_type, to_type, ids)
+        yield from associations.rows()
+    finally:
+        associations.close()
+
+    if seen:
+        newest = max(max(seen.values()), cursor or 0)
+        kept = {**recent, **seen}
+        dlt.current.resource_state().update(
+            properties=list(spec.properties),
+            cursor_ms=newest,
+            recent={k: v for k, v in kept.items() if v >= newest - LOOKBACK_MS},
+        )
 
 
 def _search_changes(

@@ -11,12 +11,15 @@ import pytest
 
 from pipelines.sources.raw_tables import (
     ARROW_TYPES,
+    QUARANTINE_TABLE,
     BadValueError,
     Column,
     Kind,
     RawTable,
     _convert,
     _text_column,
+    coalesced,
+    emit,
     to_rows,
 )
 
@@ -88,3 +91,28 @@ def test_a_page_with_one_bad_value_sets_aside_that_row_only():
         }
     ]
     assert [(r["record_id"], r["reason"].split(":")[0]) for r in set_aside] == [("2", "day")]
+
+
+def test_coalesced_joins_each_tables_pages_in_order_and_passes_the_rest_on():
+    table = RawTable("things", [Column("id", Kind.ID)])
+    other = RawTable("others", [Column("id", Kind.ID)])
+
+    def pages():
+        for n in range(5):
+            yield from emit("test", table, [{"id": f"t{n}a"}, {"id": f"t{n}b"}])
+            if n == 1:
+                yield from emit("test", table, [{"id": 7}])  # set aside: goes on at once
+                yield from emit("test", other, [{"id": "o1"}])
+
+    items = list(coalesced(pages(), rows=4))
+    tables = [(i.meta.hints["table_name"], i.data) for i in items]
+    assert [
+        (name, len(data) if name == QUARANTINE_TABLE else data.column("id").to_pylist()) for name, data in tables
+    ] == [
+        ("things", ["t0a", "t0b", "t1a", "t1b"]),  # 4 rows: handed on
+        (QUARANTINE_TABLE, 1),  # at once
+        ("things", ["t2a", "t2b", "t3a", "t3b"]),
+        ("others", ["o1"]),  # what is left, at the end
+        ("things", ["t4a", "t4b"]),
+    ]
+    assert all(i.meta.create_table_variant for i in items)
