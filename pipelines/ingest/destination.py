@@ -1,5 +1,5 @@
 """``raw.duckdb`` as a dlt destination: dlt's DuckDB destination, with appends that are safe to repeat and merges
-that deduplicate in bounded memory.
+that deduplicate in bounded memory and delete by hashed joins.
 
 dlt loads a file with one ``INSERT … SELECT * FROM read_parquet(file)`` and records the job as done
 afterwards, on disk. A process killed between the two loads the file again on the next run. A merge
@@ -67,6 +67,32 @@ class KeyGroupMergeJob(SqlMergeFollowupJob):
     per key is inserted; which of several identical-key rows without a ``dedup_sort`` is arbitrary in dlt and
     the first staged here.
     """
+
+    @classmethod
+    def gen_key_table_clauses(
+        cls,
+        root_table_name: str,
+        staging_root_table_name: str,
+        primary_keys: Sequence[str],
+        merge_keys: Sequence[str],
+        for_delete: bool,
+        source_filter: str | None = None,
+    ) -> list[str]:
+        """One clause (one DELETE) per key set, not one clause joining them with OR.
+
+        A table with both a primary key and a merge key (ERP lines and links: their key, and the transaction
+        whose rows they replace) gets from dlt ``EXISTS (… WHERE d.pk = s.pk OR d.mk = s.mk)``, which DuckDB
+        cannot hash, so it compares every raw row with every staged row: the L scenario's first incremental
+        run spent minutes deleting from 4.8M lines. Each key set alone is a hashed semi-join, and deleting the
+        rows that match either key is deleting those that match the one and then those that match the other.
+        dlt takes a list of clauses for engines without OR in subqueries (its BigQuery job does the same).
+        """
+        clauses = cls._gen_key_table_clauses(primary_keys, merge_keys)
+        return [
+            f"FROM {root_table_name} AS d WHERE EXISTS (SELECT 1 FROM {staging_root_table_name} AS s"
+            f" WHERE {cls._gen_staging_rows_cond(clause.format(d='d', s='s'), source_filter)})"
+            for clause in clauses
+        ]
 
     @classmethod
     def gen_select_from_dedup_sql(

@@ -82,3 +82,48 @@ def test_the_dedup_select_keeps_the_row_a_dedup_sort_names_and_filters_after(tmp
             )
             # b's versions are all NULL: its first row, which is not deleted, is kept
             assert con.execute(sql + " order by id").fetchall() == [("a", kept), ("b", None)]
+
+
+LINE_HINTS = {
+    "table_name": "lines",
+    "primary_key": ["line"],
+    "merge_key": ["doc"],
+    "columns": {"line": {"data_type": "text", "nullable": False}, "doc": {"data_type": "text", "nullable": False}},
+}
+
+
+def test_a_merge_on_a_key_and_a_merge_key_replaces_each_docs_rows(tmp_path) -> None:
+    # the ERP's lines: keyed by line, and a changed transaction's rows all replaced by those read again
+    pipeline = _pipeline(tmp_path)
+
+    def run(rows: list[tuple[str, str]]) -> None:
+        table = pa.table({"line": [r[0] for r in rows], "doc": [r[1] for r in rows]})
+
+        @dlt.resource(name="lines", write_disposition="merge")
+        def lines():
+            yield dlt.mark.with_hints(table, dlt.mark.make_hints(**LINE_HINTS, write_disposition="merge"))
+
+        pipeline.run(lines(), loader_file_format="parquet")
+
+    run([("1", "A"), ("2", "A"), ("3", "B")])
+    run([("1", "A"), ("4", "C")])  # A now has line 1 only; B untouched; C new
+    with duckdb.connect(str(tmp_path / "raw.duckdb"), read_only=True) as con:
+        rows = con.execute("select line, doc from raw_test.lines order by line").fetchall()
+    assert rows == [("1", "A"), ("3", "B"), ("4", "C")]
+
+
+def test_the_merge_deletes_by_one_hashed_semi_join_per_key_set() -> None:
+    # one OR-ed condition made DuckDB compare every raw row with every staged row (minutes at L)
+    clauses = KeyGroupMergeJob.gen_key_table_clauses("raw_lines", "staged", ['"line"'], ['"doc"'], for_delete=True)
+    assert len(clauses) == 2 and not any(" OR " in c for c in clauses)
+    with duckdb.connect() as con:
+        con.execute(
+            "create table raw_lines as select i::varchar as line, (i // 3)::varchar as doc from range(3000) t(i)"
+        )
+        con.execute("create table staged as select * from raw_lines where line in ('5', '900')")
+        for clause in clauses:
+            plan = "\n".join(row[1] for row in con.execute(f"explain delete {clause}").fetchall())
+            assert "HASH_JOIN" in plan and "NL_JOIN" not in plan, plan
+        for clause in clauses:
+            con.execute(f"delete {clause}")
+        assert con.execute("select count(*) from raw_lines").fetchone()[0] == 3000 - 6
