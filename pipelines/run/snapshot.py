@@ -24,12 +24,15 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.build.paths import BuildPaths
+
 SCHEMAS = ("reconciliation", "publish", "canonical")
 SNAPSHOT_DIR = "snapshot"
 SNAPSHOT_DB = "marts.duckdb"
 PARQUET_LINK = "parquet"
 INFO_TABLE = "_q2c.snapshot_info"
 WAREHOUSE_DB = "warehouse.duckdb"
+SPILL_DIR = ".spill"  # what the copy's queries spill past the memory cap (DuckDB empties it when it closes)
 PARQUET_VERSIONS_KEPT = 2  # the current one and the one a slow reader may still be walking
 
 
@@ -67,7 +70,14 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
     for leftover in (tmp, parquet_tmp):
         _remove(leftover)
     result = SnapshotResult(final, folder / PARQUET_LINK)
-    con = duckdb.connect(str(tmp))
+    # capped like the build (DuckDB's default is 80% of the machine's memory), spilling to a folder of its own
+    con = duckdb.connect(
+        str(tmp),
+        config={
+            "memory_limit": BuildPaths(data_dir).duckdb_settings()["memory_limit"],
+            "temp_directory": str(folder / SPILL_DIR),
+        },
+    )
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"ATTACH '{_sql_path(warehouse)}' AS live (READ_ONLY)")
