@@ -102,6 +102,7 @@ def _locked_run(
     data_dir: Path, run_id: str, options: RunOptions, steps: Sequence[Step] | None, heartbeat_seconds: float
 ) -> RunOutcome:
     plan = list(steps) if steps is not None else default_steps(options.sources, options.skip)
+    started = time.perf_counter()
     history = RunHistory(data_dir)
     try:
         abandoned = history.abandon_unfinished()
@@ -124,7 +125,7 @@ def _locked_run(
             exit_code=int(outcome.exit_code),
             error=outcome.message or None,
         )
-        total = sum(s.seconds for s in outcome.steps)
+        total = time.perf_counter() - started  # not the steps' sum: the snapshot runs beside the push
         level = logging.INFO if outcome.exit_code == ExitCode.OK else logging.ERROR
         verdict = "finished ok" if outcome.exit_code == ExitCode.OK else f"finished: {outcome.message}"
         log(
