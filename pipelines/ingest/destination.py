@@ -85,14 +85,15 @@ class KeyGroupMergeJob(SqlMergeFollowupJob):
         cannot hash, so it compares every raw row with every staged row: the L scenario's first incremental
         run spent minutes deleting from 4.8M lines. Each key set alone is a hashed semi-join, and deleting the
         rows that match either key is deleting those that match the one and then those that match the other.
-        dlt takes a list of clauses for engines without OR in subqueries (its BigQuery job does the same).
+        dlt takes a list of clauses for engines without OR in subqueries; each is dlt's own clause for one key set.
         """
-        clauses = cls._gen_key_table_clauses(primary_keys, merge_keys)
-        return [
-            f"FROM {root_table_name} AS d WHERE EXISTS (SELECT 1 FROM {staging_root_table_name} AS s"
-            f" WHERE {cls._gen_staging_rows_cond(clause.format(d='d', s='s'), source_filter)})"
-            for clause in clauses
-        ]
+        clauses: list[str] = []
+        for primary, merge in ((primary_keys, []), ([], merge_keys)):
+            if primary or merge:
+                clauses += super().gen_key_table_clauses(
+                    root_table_name, staging_root_table_name, primary, merge, for_delete, source_filter
+                )
+        return clauses
 
     @classmethod
     def gen_select_from_dedup_sql(
@@ -135,7 +136,8 @@ class RawDuckDbClient(DuckDbClient):
 
 
 class raw_duckdb(duckdb):  # noqa: N801 (dlt names destination factories in lower case)
-    """dlt's ``duckdb`` destination with :class:`InsertAbsentJob` for appends into keyed tables.
+    """dlt's ``duckdb`` destination with :class:`InsertAbsentJob` for appends into keyed tables and
+    :class:`KeyGroupMergeJob` for merges.
 
     A table's files load one after another (tables side by side): a large table arrives as several files
     (see ``runner.make_pipeline``), and each file's anti-join must see the rows of the files before it.
