@@ -287,7 +287,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ceiling = bare_post(data_dir, url, token, since=push_record["started_at"], concurrency=args.push_concurrency)
         push_s = steps["push"]["seconds"]
         push_vs_ceiling = round(ceiling["seconds"] / push_s, 3) if ceiling["postings"] and push_s else None
-        print(f"  push_vs_ceiling {push_vs_ceiling} ({ceiling['postings']} postings)", flush=True)
+        print(
+            f"  push_vs_ceiling {push_vs_ceiling} ({ceiling['postings']:,} postings created,"
+            f" {ceiling['rejected_postings']:,} rejected)",
+            flush=True,
+        )
 
         from bench.recon import measure as recon_measure
 

@@ -1,7 +1,8 @@
 """The push's ceiling: a bare httpx client POSTing the payloads a push created, at the same concurrency.
 
 Run right after ``q2c push`` (or ``q2c run``) against the same ERP: the bare client sends the very payloads the
-push created, one record type after another in the push's order, with ``concurrency`` requests in flight. Each
+push created, and those whose create the ERP rejected (the push sent them too, and the ERP validated them), one
+record type after another in the push's order, with ``concurrency`` requests in flight. Each
 payload gets a suffix on its ``externalId`` (the originals now exist and the ERP would refuse them as
 duplicates); references to other records stay as they are and resolve to the records the push made, so the ERP
 does the same validation work. The bare client keeps no ledger, plans nothing and only retries 429s.
@@ -35,17 +36,37 @@ def created_postings(data_dir: Path, since: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def rejected_creates(data_dir: Path, since: str) -> dict[str, list[str]]:
+    """Per record type, the payloads of creates the ERP rejected at or after ``since`` (their dead letters)."""
+    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
+        rows = con.execute(
+            "select d.record_type, d.payload from dead_letters d join postings p "
+            "on p.record_type = d.record_type and p.external_id = d.external_id "
+            "where p.operation = 'create' and d.created_at >= ? order by d.dead_letter_id",
+            [since],
+        ).fetchall()
+    out: dict[str, list[str]] = {}
+    for record_type, payload in rows:
+        out.setdefault(record_type, []).append(payload)
+    return out
+
+
 def _rekeyed(payload_text: str) -> bytes:
     payload = json.loads(payload_text)
     payload["externalId"] = f"{payload['externalId']}{SUFFIX}"
     return json.dumps(payload).encode()
 
 
-def post_in_order(url: str, token: str, bodies: dict[str, list[bytes]], concurrency: int) -> tuple[float, list[str]]:
+def post_in_order(
+    url: str, token: str, bodies: dict[str, list[tuple[bytes, bool]]], concurrency: int
+) -> tuple[float, list[str], int]:
     """Seconds for ``concurrency`` threads to POST every body, one record type after another in the push's
-    order, and the ERP's errors. The client keeps nothing and only retries 429s (the limit binds it too)."""
+    order; the ERP's unexpected errors; and how many bodies it refused as expected. ``bodies``: per record type,
+    (body, whether the ERP refused it before). The client keeps nothing and only retries 429s (the limit binds
+    it too)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     errors: list[str] = []
+    refused: list[int] = []
     started = time.perf_counter()
     for record_type in PUSH_ORDER:
         work: queue.Queue = queue.Queue()
@@ -56,14 +77,16 @@ def post_in_order(url: str, token: str, bodies: dict[str, list[bytes]], concurre
             with httpx.Client(base_url=f"{url}/services/rest/record/v1", headers=headers, timeout=120) as http:
                 while True:
                     try:
-                        body = work.get_nowait()
+                        body, was_refused = work.get_nowait()
                     except queue.Empty:
                         return
                     response = http.post(f"/{record_type}", content=body)
                     while response.status_code == 429:
                         time.sleep(0.05)
                         response = http.post(f"/{record_type}", content=body)
-                    if response.status_code >= 400:
+                    if response.status_code >= 400 and was_refused:
+                        refused.append(1)
+                    elif response.status_code >= 400:
                         errors.append(f"{record_type} {response.status_code} {response.text[:160]}")
 
         threads = [threading.Thread(target=post_all) for _ in range(concurrency)]
@@ -71,14 +94,26 @@ def post_in_order(url: str, token: str, bodies: dict[str, list[bytes]], concurre
             t.start()
         for t in threads:
             t.join()
-    return time.perf_counter() - started, errors
+    return time.perf_counter() - started, errors, len(refused)
 
 
 def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int) -> dict:
-    """Seconds for the bare client to POST again every payload created since ``since``; errors counted."""
+    """Seconds for the bare client to POST again every payload created since ``since`` and every create the ERP
+    rejected since then (refused again, as expected); unexpected errors counted."""
     external_ids = created_postings(data_dir, since)
     rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
-    bodies = {t: [_rekeyed(row.payload) for row in rows[t]] for t in PUSH_ORDER}  # prepared before the clock
-    seconds, errors = post_in_order(url, token, bodies, concurrency)
-    postings = sum(map(len, bodies.values()))
-    return {"seconds": seconds, "postings": postings, "errors": len(errors), "first_errors": errors[:3]}
+    rejected = rejected_creates(data_dir, since)
+    bodies = {  # prepared before the clock
+        t: [(_rekeyed(row.payload), False) for row in rows[t]] + [(_rekeyed(p), True) for p in rejected.get(t, [])]
+        for t in PUSH_ORDER
+    }
+    seconds, errors, refused = post_in_order(url, token, bodies, concurrency)
+    created = sum(len(rows[t]) for t in PUSH_ORDER)
+    return {
+        "seconds": seconds,
+        "postings": created,
+        "rejected_postings": sum(map(len, rejected.values())),
+        "refused_again": refused,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }

@@ -41,6 +41,10 @@ def test_every_ratio_is_measured_in_the_same_run(result: tuple[dict, Path]) -> N
     assert set(details["ingest"]["sources"]) == {"crm", "billing", "erp"}
     assert details["push_ceiling"]["postings"] > 0 and details["push_ceiling"]["errors"] == 0
     assert figures["stages"]["push"]["rows"] == details["push_ceiling"]["postings"]
+    # the creates the ERP rejected are sent by the bare client too, and refused again
+    rejected = details["full_run_steps"]["push"]["counts"].get("rejected", 0)
+    assert details["push_ceiling"]["rejected_postings"] == rejected
+    assert details["push_ceiling"]["refused_again"] == rejected
 
 
 def test_the_changes_reach_the_incremental_run(result: tuple[dict, Path]) -> None:
