@@ -156,12 +156,15 @@ def read_publish_rows(
 
 
 # Rows whose action the ledger alone settles, counted in the database and never brought into Python: a row
-# that fails the gate or the contract (quarantined), one the ERP holds and q2c never sent (in-erp), one posted
-# with the same payload (unchanged). The order of the cases is plan.decide's.
+# that fails the gate (quarantined), one the ERP holds and q2c never sent (in-erp), one posted with the same
+# payload (unchanged). The order of the cases is plan.decide's. The payload checks (``_CHECK_REASON``: a sha256
+# and JSON parses per payload, 0.7 s for M's 44k invoices) run only on the rows left, so a push does not grow
+# with everything q2c has posted: an unchanged row's hash is the one its payload was checked against when it was
+# sent, and it is not sent again.
 _SETTLED = """
 case
     when p.validation_status is distinct from 'ready' or p.record_type is distinct from $record_type
-        or p.check_reason is not null then 'quarantined'
+        then 'quarantined'
     when list_contains($keep, p.external_id) then null
     when l.state in ('in_flight', 'unknown') then null
     when l.external_id is null and p.in_erp then 'in-erp'
@@ -173,8 +176,9 @@ def read_unsettled_rows(
     data_dir: Path, record_type: str, ledger: Sequence[tuple[str, str, str | None]], keep: Iterable[str] = ()
 ) -> tuple[list[PublishRow], Counter[str]]:
     """One record type's publish rows whose action needs the plan (without payloads), and the count of the
-    others by the action the ledger settles for them (``_SETTLED``). ``ledger``: (external id, state, payload
-    hash) of the type's postings; ``keep``: external ids always returned (a repair or a replay names them)."""
+    others by the action the ledger settles for them (``_SETTLED``; a row left that fails the payload checks is
+    counted quarantined). ``ledger``: (external id, state, payload hash) of the type's postings; ``keep``:
+    external ids always returned (a repair or a replay names them)."""
     table = TABLES[record_type]
     settled: Counter[str] = Counter()
     rows: list[PublishRow] = []
@@ -187,24 +191,38 @@ def read_unsettled_rows(
         ids, states, hashes = (list(c) for c in zip(*ledger, strict=True)) if ledger else ([], [], [])
         ledger_table = pa.table({"external_id": ids, "state": states, "payload_hash": hashes}, schema=_LEDGER)
         con.register("q2c_ledger", ledger_table)
-        # the contract checks and the join run once, into a temporary table (the warehouse stays read-only)
+        # the join, then the checks of the rows it leaves, run once into a temporary table (the warehouse stays
+        # read-only); the payload is read only for those rows
         con.execute(
             f"""
             create temp table q2c_plan as
-            with p as (
-                select *, {in_erp} as in_erp, case when not {in_erp} then ({_CHECK_REASON}) end as check_reason
-                from publish."{table}"
+            with p as (select *, {in_erp} as in_erp from publish."{table}"),
+            joined as (
+                select p.record_type, p.external_id, p.subject_key, p.payload_hash, p.validation_status,
+                    p.quarantine_reason, p.depends_on, p.in_erp, ({_SETTLED}) as settled
+                from p left join q2c_ledger as l using (external_id)
+            ),
+            checked as (
+                select external_id, ({_CHECK_REASON}) as check_reason
+                from p
+                where external_id in (select external_id from joined where settled is null and not in_erp)
+            ),
+            left_over as (select * from joined join checked using (external_id))
+            select * exclude (settled), coalesce(settled, case when check_reason is not null then 'quarantined' end)
+                as settled
+            from (
+                select * from left_over
+                union all by name
+                select *, null as check_reason from joined where settled is not null or in_erp
             )
-            select p.record_type, p.external_id, p.subject_key, p.payload_hash, p.validation_status,
-                p.quarantine_reason, p.depends_on, p.in_erp, p.check_reason, ({_SETTLED}) as settled
-            from p left join q2c_ledger as l using (external_id)
             """,
             {"record_type": record_type, "keep": sorted(set(keep))},
         )
         sql = "select settled, count(*) from q2c_plan where settled is not null group by settled"
         settled.update(dict(con.execute(sql).fetchall()))
-        for rec_type, ext_id, subject, phash, status, reason, depends, present, check, _ in con.execute(
-            "select * from q2c_plan where settled is null order by external_id"
+        for rec_type, ext_id, subject, phash, status, reason, depends, present, check in con.execute(
+            "select record_type, external_id, subject_key, payload_hash, validation_status, quarantine_reason,"
+            " depends_on, in_erp, check_reason from q2c_plan where settled is null order by external_id"
         ).fetchall():
             row = PublishRow(rec_type, ext_id, subject, None, phash, status, reason, tuple(depends or ()), present)
             rows.append(_quarantined(row, record_type, check))

@@ -108,3 +108,22 @@ def test_the_ledger_settles_most_rows_in_the_database_as_the_plan_would(data_dir
     assert settled == Counter({"in-erp": 1, "quarantined": 1, "unchanged": 1})
     assert {r.external_id for r in unsettled} == set(ids[3:]) - {ids[2]}
     assert all(r.payload is None for r in unsettled)
+
+
+def test_payloads_are_checked_only_for_rows_the_ledger_leaves(data_dir):
+    """An unchanged row is not sent, so its payload is not read: a broken one counts as unchanged; a broken row
+    that would be sent (an update, a replay, a recovery) counts as quarantined and is not returned."""
+    wh.write_warehouse(data_dir, [wh.customer(n) for n in range(1, 6)])
+    ids = [r.external_id for r in read_publish_rows(data_dir, payloads=False)["customer"]]
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:  # hashes kept, payloads broken
+        con.execute("update publish.erp_customers set payload = '[1, 2]' where external_id <> ?", [ids[4]])
+        hashes = dict(con.execute("select external_id, payload_hash from publish.erp_customers").fetchall())
+    ledger = [
+        (ids[0], "posted", hashes[ids[0]]),  # unchanged
+        (ids[1], "posted", "an older hash"),  # an update
+        (ids[2], "posted", hashes[ids[2]]),  # unchanged, but a replay names it
+        (ids[3], "in_flight", hashes[ids[3]]),  # a recovery
+    ]
+    unsettled, settled = read_unsettled_rows(data_dir, "customer", ledger, keep=[ids[2]])
+    assert settled == Counter({"unchanged": 1, "quarantined": 3})
+    assert [r.external_id for r in unsettled] == [ids[4]]  # new, and sound
