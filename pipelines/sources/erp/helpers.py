@@ -10,7 +10,6 @@ transactions that changed are read again (one IN-list query per page of 1,000 tr
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import re
@@ -32,6 +31,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, OffsetPaginator
 
 from pipelines.sources.erp import settings
+from pipelines.sources.erp.id_set import IdSet
 from pipelines.sources.erp.settings import SuiteQLTable
 from pipelines.sources.raw_tables import Column, Kind, RawTable, emit, resource_hints, track_fields
 
@@ -322,73 +322,6 @@ class Changes:
         return [str(r["id"]) for r in self.rows if r.get("id") is not None]
 
 
-def _range_start(r: list[int]) -> int:
-    return r[0]
-
-
-class IdSet:
-    """Internal ids as sorted inclusive ranges: NetSuite allocates ids in sequence, so a million ids held in
-    dlt state are a handful of ranges. Count and sum are compared with SuiteQL's to detect deletions."""
-
-    def __init__(self, ranges: Iterable[Sequence[int]] = ()):
-        self.ranges: list[list[int]] = [[int(lo), int(hi)] for lo, hi in ranges]
-
-    @staticmethod
-    def _ranges_of(ids: Iterable[int]) -> list[list[int]]:
-        out: list[list[int]] = []
-        for i in sorted(set(ids)):
-            if out and i == out[-1][1] + 1:
-                out[-1][1] = i
-            else:
-                out.append([i, i])
-        return out
-
-    @classmethod
-    def in_state(cls, state: dict, key: str) -> IdSet:
-        """The set kept under ``state[key]``, sharing its list (no copy of thousands of ranges per page):
-        :meth:`add` changes it in place, and the caller writes ``.ranges`` back as before."""
-        ranges = state.get(key)
-        if isinstance(ranges, list) and all(type(r) is list and type(r[0]) is int for r in ranges[:1]):
-            shared = cls()
-            shared.ranges = ranges
-            return shared
-        return cls(ranges or ())
-
-    def add(self, ids: Iterable[str]) -> None:
-        """Merges ``ids`` in place: a bisect per new range, not a sort of all ranges (O(new · log ranges))."""
-        ranges = self.ranges
-        for lo, hi in self._ranges_of(int(i) for i in ids if str(i).isdigit()):
-            at = bisect.bisect_left(ranges, lo, key=_range_start)
-            if at > 0 and ranges[at - 1][1] + 1 >= lo:  # touches or overlaps the range before
-                at -= 1
-                lo = ranges[at][0]
-            end = at
-            while end < len(ranges) and ranges[end][0] <= hi + 1:  # absorb the ranges it reaches
-                hi = max(hi, ranges[end][1])
-                end += 1
-            ranges[at:end] = [[lo, hi]]
-
-    def remove(self, ids: Iterable[str]) -> None:
-        gone = {int(i) for i in ids}
-        self.ranges = self._ranges_of(i for i in self.ids() if i not in gone)
-
-    def contains(self, value: int) -> bool:
-        at = bisect.bisect_right(self.ranges, [value, float("inf")]) - 1
-        return at >= 0 and self.ranges[at][0] <= value <= self.ranges[at][1]
-
-    def ids(self) -> Iterator[int]:
-        for lo, hi in self.ranges:
-            yield from range(lo, hi + 1)
-
-    @property
-    def count(self) -> int:
-        return sum(hi - lo + 1 for lo, hi in self.ranges)
-
-    @property
-    def total(self) -> int:
-        return sum((lo + hi) * (hi - lo + 1) // 2 for lo, hi in self.ranges)
-
-
 def read_reference(sq: SuiteQL, spec: SuiteQLTable) -> Iterator[Changes]:
     """A whole small table, keyset-paged by id; only rows whose content changed, and ids gone since."""
     state = dlt.current.resource_state()
@@ -440,7 +373,7 @@ def read_incremental(
         f"SELECT COUNT(*) AS n, SUM({a}.id) AS s, MAX({a}.id) AS m, SUM({in_range}) AS w, "
         f"TO_CHAR(MAX({a}.lastmodifieddate), '{settings.TIMESTAMP_FORMAT}') AS u FROM {spec.sql_table} {a}"
     )
-    known = IdSet(state.get("id_ranges", ()))
+    known = IdSet.from_state(state.get("id_ranges"))
     until = probe.get("u")
     if until and (since is None or until >= since):
         with ThreadPoolExecutor(settings.CHILD_WORKERS, thread_name_prefix=f"erp-{spec.name}-children") as pool:
@@ -448,7 +381,7 @@ def read_incremental(
     expected = (int(probe.get("n", "0")), int(probe.get("s", "0")))
     if (known.count, known.total) != expected:
         yield from _reconcile_ids(sq, spec, known, int(probe.get("m", "0")))
-        state["id_ranges"] = known.ranges
+    state["id_ranges"] = known.to_state()
 
 
 def _read_range(
@@ -478,7 +411,7 @@ def _read_range(
         boundary.update((key, digest(row)) for key, row in at_cursor.items())
         at_cursor.clear()
         known.add(r["id"] for r in page if "id" in r)
-        state.update(cursor=cursor, boundary=boundary, id_ranges=known.ranges)
+        state.update(cursor=cursor, boundary=boundary)  # the ids go to state when the reader has read them all
         if len(changes.rows) >= settings.BATCH_ROWS:
             yield _with_children(changes, children, sq, pool)
             changes = Changes()
@@ -647,16 +580,17 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
 
     The rows read for a parent replace its old rows (delete-insert on the merge key). A parent that had rows
     and now has none (a payment unapplied, a transaction deleted) gets a tombstone on the merge key instead;
-    the parents that own rows are kept as id ranges in state, so parents that never had any cost nothing.
+    the parents that own rows are kept as an id set in state, so parents that never had any cost nothing.
     """
     table = raw_table(spec)
 
     def write(changes: Changes):
-        # dlt interleaves the calls for consecutive batches: the owners in state are read and written with
-        # no yield in between
+        # dlt interleaves the calls for consecutive batches: the owners in state are read and written (and the
+        # tombstones decided) with no yield in between
         state = dlt.current.resource_state()
         parents = changes.changed_ids
         emptied: list[str] = []
+        owners = IdSet.from_state(state.get("owner_ranges"))
         prefetched = changes.children.get(spec.name) or []
         rows: list[dict] = []  # every chunk's rows, written as one table (dlt's cost is per table written)
         for number, start in enumerate(range(0, len(parents), settings.IN_LIST_MAX)):
@@ -671,18 +605,14 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
                 with_rows.update(str(r.get(parent_column)) for r in page_rows)
                 rows += page_rows
             emptied += [p for p in chunk if p not in with_rows]
-            owners = IdSet.in_state(state, "owner_ranges")
             owners.add(with_rows)
-            state["owner_ranges"] = owners.ranges
+        # a parent left with no rows still has its old ones in raw: a tombstone on the merge key removes them
+        gone = [p for p in emptied + changes.deleted if p.isdigit() and owners.contains(int(p))]
+        owners.remove(gone)
+        state["owner_ranges"] = owners.to_state()
         if rows:
             track_fields(rows)
             yield from emit(settings.SOURCE, table, rows)
-        # a parent left with no rows still has its old ones in raw: a tombstone on the merge key removes them
-        owners = IdSet.in_state(state, "owner_ranges")
-        gone = [p for p in emptied + changes.deleted if p.isdigit() and owners.contains(int(p))]
-        if gone:
-            owners.remove(gone)
-            state["owner_ranges"] = owners.ranges
         yield from _emit_tombstones(table, parent_column, gone)
 
     return dlt.transformer(write, name=spec.name, **resource_hints(table))
