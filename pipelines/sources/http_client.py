@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.requests.retry import _make_retry
 from dlt.sources.helpers.requests.session import Session
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies, get_netrc_auth
@@ -117,6 +118,25 @@ class _CountingSession(Session):
         return response
 
 
+class _PoolKeyAdapter(HTTPAdapter):
+    """requests' adapter, working out each host's connection pool key once: requests works it out for every
+    request, and with a CA bundle named in the environment that is a ``stat`` of its path each time, which in a
+    process whose threads are busy waits for the GIL afterwards (27 s of the L cycle's ingest)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pool_keys: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        parts = urlsplit(request.url)
+        key = (parts.scheme.lower(), parts.hostname, parts.port, verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = found
+        return dict(host_params), dict(pool_kwargs)
+
+
 class CountingClient(Client):
     """dlt's retrying ``requests`` client whose sessions count every attempt into ``stats``."""
 
@@ -131,6 +151,7 @@ class CountingClient(Client):
             status_codes=RETRY_STATUS,
             raise_for_status=False,
         )
+        self._adapter = _PoolKeyAdapter(pool_maxsize=self._adapter._pool_maxsize)  # dlt's pool size
 
     def _make_session(self) -> Session:
         session = _CountingSession(**self._session_kwargs)

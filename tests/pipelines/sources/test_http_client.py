@@ -1,0 +1,68 @@
+"""http_client: the counting, retrying session, against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests.adapters
+
+from pipelines.sources.http_client import CountingClient, RequestStats
+
+
+class _Handler(BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_GET(self) -> None:
+        type(self).calls += 1
+        status = 429 if self.path.endswith("/limited") and type(self).calls % 2 else 200
+        body = b'{"ok": true}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if status == 429:
+            self.send_header("Retry-After", "0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def test_every_attempt_is_counted_per_endpoint(server: str) -> None:
+    stats = RequestStats()
+    session = CountingClient(stats).session
+    for _ in range(3):
+        assert session.get(f"{server}/v1/things/th_123/limited").json() == {"ok": True}
+    assert session.get(f"{server}/v1/other").status_code == 200
+    assert stats.pages == {"/v1/things/{id}/limited": 3, "/v1/other": 1}
+    assert sum(stats.retries.values()) >= 1  # the 429s were retried, and counted as retries
+    assert stats.total() == (4, sum(stats.retries.values()))
+
+
+def test_the_connection_pool_key_is_worked_out_once_per_host(server: str, monkeypatch, tmp_path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # requests stats a named bundle for every request
+    looked = []
+    isdir = requests.adapters.os.path.isdir
+    monkeypatch.setattr(requests.adapters.os.path, "isdir", lambda path: looked.append(path) or isdir(path))
+    session = CountingClient(RequestStats()).session
+    for _ in range(20):
+        assert session.get(f"{server}/v1/other").status_code == 200
+    assert looked == [str(bundle)]
