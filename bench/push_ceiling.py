@@ -24,29 +24,30 @@ from reverse_etl.publish_rows import PUSH_ORDER, read_publish_rows
 SUFFIX = "-bench"
 
 
+def _ledger_rows(data_dir: Path, sql: str, since: str) -> list[tuple]:
+    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
+        return con.execute(sql, [since]).fetchall()
+
+
 def created_postings(data_dir: Path, since: str) -> set[str]:
     """External ids of postings the ledger records as created and posted at or after ``since`` (UTC ISO)."""
-    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
-        rows = con.execute(
-            "select distinct p.external_id from postings p join posting_events e "
-            "on e.record_type = p.record_type and e.external_id = p.external_id "
-            "where p.state = 'posted' and p.operation = 'create' and e.to_state = 'posted' and e.at >= ?",
-            [since],
-        ).fetchall()
-    return {r[0] for r in rows}
+    sql = (
+        "select distinct p.external_id from postings p join posting_events e "
+        "on e.record_type = p.record_type and e.external_id = p.external_id "
+        "where p.state = 'posted' and p.operation = 'create' and e.to_state = 'posted' and e.at >= ?"
+    )
+    return {r[0] for r in _ledger_rows(data_dir, sql, since)}
 
 
 def rejected_creates(data_dir: Path, since: str) -> dict[str, list[str]]:
     """Per record type, the payloads of creates the ERP rejected at or after ``since`` (their dead letters)."""
-    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
-        rows = con.execute(
-            "select d.record_type, d.payload from dead_letters d join postings p "
-            "on p.record_type = d.record_type and p.external_id = d.external_id "
-            "where p.operation = 'create' and d.created_at >= ? order by d.dead_letter_id",
-            [since],
-        ).fetchall()
+    sql = (
+        "select d.record_type, d.payload from dead_letters d join postings p "
+        "on p.record_type = d.record_type and p.external_id = d.external_id "
+        "where p.operation = 'create' and d.created_at >= ? order by d.dead_letter_id"
+    )
     out: dict[str, list[str]] = {}
-    for record_type, payload in rows:
+    for record_type, payload in _ledger_rows(data_dir, sql, since):
         out.setdefault(record_type, []).append(payload)
     return out
 
