@@ -358,7 +358,7 @@ def read_incremental(
        keyset query costs what sorting its whole range costs. Rows at the cursor's second were partly seen
        last run: one whose content digest is the one remembered is skipped, so an unchanged run writes
        nothing, and one changed within that same second is still read.
-    3. The ids read so far (kept as ranges) must have SuiteQL's count and sum. When they do not, read all
+    3. The ids read so far (kept as an id set) must have SuiteQL's count and sum. When they do not, read all
        ids: those gone were deleted in NetSuite (hard-deleted here), those never seen (a record committed late
        with an older lastmodifieddate) are read now.
 
