@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import duckdb
 import orjson
 import pyarrow as pa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -223,12 +224,25 @@ def failed_run(error: Exception) -> Any:
 
 
 def _query_raw(sql_template: str, table: str, ids: Sequence[str]) -> list[tuple]:
+    """``sql_template`` (``{table}``, and ``{ids}`` inside ``IN (…)``) for ``ids``. On DuckDB the ids are one
+    registered table, joined once; elsewhere ``IN`` lists of 1,000 values, one query each (on DuckDB each of
+    those scans the table again: 12 s of the L scenario's incremental billing ingest, for 15,000 objects)."""
     if not ids:
         return []
     rows: list[tuple] = []
     try:
         with dlt.current.pipeline().sql_client() as client:
             qualified = client.make_qualified_table_name(table)
+            native = getattr(client, "native_connection", None)
+            if isinstance(native, duckdb.DuckDBPyConnection):
+                native.register("q2c_raw_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
+                try:
+                    sql = sql_template.format(table=qualified, ids="select id from q2c_raw_ids")
+                    return native.execute(sql).fetchall()
+                except duckdb.CatalogException:
+                    return []  # no such table yet (nothing of its kind loaded): nothing in raw to compare with
+                finally:
+                    native.unregister("q2c_raw_ids")
             for start in range(0, len(ids), 1000):
                 chunk = list(ids[start : start + 1000])
                 placeholders = ", ".join(["%s"] * len(chunk))
