@@ -50,9 +50,10 @@ def ingest(cluster: SandboxCluster, data_dir: Path, sources: tuple[str, ...] = S
     assert all(s.ok for s in summaries), [s.error for s in summaries]
 
 
-def served_and_ingested(scale: str, seed: int, root: Path) -> Scenario:
-    """Generate, serve on free loopback ports, ingest every source, stop the servers."""
-    fixtures = generate_scenario(scale, seed, root)
+def served_and_ingested(scale: str, seed: int, root: Path, fixtures: Path | None = None) -> Scenario:
+    """Generate (unless ``fixtures`` holds the scenario), serve on free loopback ports, ingest every source, stop
+    the servers."""
+    fixtures = fixtures or generate_scenario(scale, seed, root)
     data_dir = root / "data"
     cluster = start_cluster(fixtures, root / "scratch")
     try:

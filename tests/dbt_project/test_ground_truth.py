@@ -32,9 +32,10 @@ CASES = [
 
 
 @pytest.fixture(scope="module", params=CASES)
-def built(request, tmp_path_factory) -> Scenario:
+def built(request, tmp_path_factory, generated_scenario) -> Scenario:
     scale, seed = request.param
-    scenario = served_and_ingested(scale, seed, tmp_path_factory.mktemp(f"recon-{scale}-{seed}"))
+    root = tmp_path_factory.mktemp(f"recon-{scale}-{seed}")
+    scenario = served_and_ingested(scale, seed, root, generated_scenario(scale, seed))
     build(scenario.data_dir, scenario.as_of)
     return scenario
 

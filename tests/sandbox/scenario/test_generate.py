@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,12 +39,6 @@ def test_another_seed_gives_another_company(scenario_s: Path, tmp_path: Path) ->
     assert a.keys() == b.keys()
     assert a["billing/invoices.jsonl"] != b["billing/invoices.jsonl"]
     assert a["expected_exceptions.json"] != b["expected_exceptions.json"]
-
-
-def test_generating_s_takes_seconds(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    generate("S", 3, tmp_path)
-    assert time.perf_counter() - started < 5
 
 
 def test_generated_scenario_passes_every_invariant(scenario_s: Path) -> None:
@@ -243,14 +236,13 @@ def test_servers_serve_the_generated_folder(scenario_s: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_m_scale_passes_every_invariant(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    manifest = generate("M", SEED, tmp_path)
-    elapsed = time.perf_counter() - started
+def test_m_scale_passes_every_invariant(generated_scenario) -> None:
+    """(Its speed is `python -m bench.sandbox --scale M`'s to measure, not a test's.)"""
+    folder = generated_scenario("M", SEED)  # generated once per session: the M ground-truth test reads it too
+    manifest = read_manifest(folder)
     assert manifest["counts"]["billing/customers"] == 2_000
     assert manifest["counts"]["billing/invoices"] > 40_000
-    assert elapsed < 120
-    check_all(tmp_path, minimum_per_subsidiary=2)
-    truth = sorted((r["exception_type"], r["subject_key"]) for r in read_ground_truth(tmp_path))
-    assert reconcile(tmp_path) == truth
-    assert json.loads((tmp_path / "manifest.json").read_text())["scale"] == "M"
+    check_all(folder, minimum_per_subsidiary=2)
+    truth = sorted((r["exception_type"], r["subject_key"]) for r in read_ground_truth(folder))
+    assert reconcile(folder) == truth
+    assert json.loads((folder / "manifest.json").read_text())["scale"] == "M"
