@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -245,4 +244,4 @@ def test_m_scale_passes_every_invariant(generated_scenario) -> None:
     check_all(folder, minimum_per_subsidiary=2)
     truth = sorted((r["exception_type"], r["subject_key"]) for r in read_ground_truth(folder))
     assert reconcile(folder) == truth
-    assert json.loads((folder / "manifest.json").read_text())["scale"] == "M"
+    assert manifest["scale"] == "M"
