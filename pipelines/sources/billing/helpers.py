@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
-import duckdb
 import orjson
 import pyarrow as pa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -36,6 +35,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from pipelines.sources.billing import settings
 from pipelines.sources.billing.event_order import ObjectState, is_event, latest_states
 from pipelines.sources.billing.settings import Collection
+from pipelines.sources.raw_lookup import query_raw
 from pipelines.sources.raw_tables import (
     QUARANTINE_HINTS,
     Extra,
@@ -223,35 +223,6 @@ def failed_run(error: Exception) -> Any:
 # -- raw lookups (before extraction: the destination is read, never written, by the source) ---------------
 
 
-def _query_raw(sql_template: str, table: str, ids: Sequence[str]) -> list[tuple]:
-    """``sql_template`` (``{table}``, and ``{ids}`` inside ``IN (…)``) for ``ids``. On DuckDB the ids are one
-    registered table, joined once; elsewhere ``IN`` lists of 1,000 values, one query each (on DuckDB each of
-    those scans the table again: 12 s of the L scenario's incremental billing ingest, for 15,000 objects)."""
-    if not ids:
-        return []
-    rows: list[tuple] = []
-    try:
-        with dlt.current.pipeline().sql_client() as client:
-            qualified = client.make_qualified_table_name(table)
-            native = getattr(client, "native_connection", None)
-            if isinstance(native, duckdb.DuckDBPyConnection):
-                native.register("q2c_raw_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
-                try:
-                    sql = sql_template.format(table=qualified, ids="select id from q2c_raw_ids")
-                    return native.execute(sql).fetchall()
-                except duckdb.CatalogException:
-                    return []  # no such table yet (nothing of its kind loaded): nothing in raw to compare with
-                finally:
-                    native.unregister("q2c_raw_ids")
-            for start in range(0, len(ids), 1000):
-                chunk = list(ids[start : start + 1000])
-                placeholders = ", ".join(["%s"] * len(chunk))
-                rows += client.execute_sql(sql_template.format(table=qualified, ids=placeholders), *chunk) or []
-    except DatabaseUndefinedRelation:
-        pass  # no such table yet (nothing of its kind loaded): nothing in raw to compare with
-    return rows
-
-
 def _empty_tables() -> frozenset[str]:
     """The billing tables raw holds no row of (or has no table for): a backfill may append to them."""
     tables = [c.table for c in settings.COLLECTIONS] + [c.child for c in settings.COLLECTIONS if c.child]
@@ -272,7 +243,7 @@ def _newer_than_raw(latest: dict[str, dict[str, ObjectState]]) -> dict[str, list
     changes: dict[str, list[ObjectState]] = {}
     for table, states in latest.items():
         ids = sorted(states)
-        rows = _query_raw("select id, _q2c_state_version from {table} where id in ({ids})", table, ids)
+        rows = query_raw("select id, _q2c_state_version from {table} where id in ({ids})", table, ids)
         held = {r[0]: r[1] for r in rows}
         # a state not newer than raw's is a late or repeated event: never written over a newer one
         changes[table] = [states[i] for i in ids if held.get(i) is None or states[i].version > held[i]]
@@ -281,7 +252,7 @@ def _newer_than_raw(latest: dict[str, dict[str, ObjectState]]) -> dict[str, list
 
 def _raw_children(child: RawTable, parent_column: str, parent_ids: Sequence[str]) -> dict[str, dict[str, tuple]]:
     """parent id → child id → (payload, deleted) as raw holds them."""
-    rows = _query_raw(
+    rows = query_raw(
         f"select {parent_column}, id, payload, deleted from {{table}} where {parent_column} in ({{ids}})",
         child.name,
         parent_ids,

@@ -39,7 +39,6 @@ from typing import Any
 
 import dlt
 import orjson
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.sources.helpers.requests import Response
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -61,6 +60,7 @@ from pipelines.sources.crm.settings import (
     TABLES,
     CrmObject,
 )
+from pipelines.sources.raw_lookup import query_raw
 from pipelines.sources.raw_tables import coalesced, emit, resource_hints, track_fields
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -314,7 +314,7 @@ def _merges(
     # the losers' last stored rows, marked as merged (HubSpot itself answers a loser's id with the winner)
     losers = sorted(pairs)
     by_winner: dict[str, list[dict]] = defaultdict(list)
-    for loser_id, payload in _stored("select id, payload from {table} where id in ({marks})", spec.name, losers):
+    for loser_id, payload in query_raw("select id, payload from {table} where id in ({ids})", spec.name, losers):
         by_winner[pairs[loser_id]].append(json.loads(payload) if isinstance(payload, str) else payload)
     for winner_id, rows in sorted(by_winner.items()):
         yield from emit(SOURCE_NAME, TABLES[spec.name], rows, extra={"merged_into": winner_id})
@@ -322,31 +322,15 @@ def _merges(
     # the losers' associations moved to the winner: clear theirs; objects that pointed at a loser are re-read
     for to_type in spec.associated:
         yield from _association_rows(spec.name, to_type, losers, [])
-    pointing = _stored(
-        "select distinct from_type, from_id from {table} where to_type = %s and to_id in ({marks})",
+    pointing = query_raw(
+        "select distinct from_type, from_id from {table} where to_type = %s and to_id in ({ids})",
         ASSOCIATIONS.name,
         losers,
-        leading=[spec.name],
+        params=[spec.name],
     )
     for from_type, from_id in pointing:
         if from_type in OBJECTS and spec.name in OBJECTS[from_type].associated and from_id not in pairs:
             refresh[(from_type, spec.name)].add(from_id)
-
-
-def _stored(sql: str, table: str, values: list[str], leading: Sequence[Any] = ()) -> list[tuple]:
-    """Rows already in the raw table (read through the pipeline's destination); none before its first load."""
-    if not values:
-        return []
-    pipeline = dlt.current.pipeline()
-    if pipeline is None or pipeline.destination is None:
-        return []
-    try:
-        with pipeline.sql_client() as client:
-            query = sql.format(table=client.make_qualified_table_name(table), marks=", ".join("%s" for _ in values))
-            with client.execute_query(query, *leading, *values) as cursor:
-                return [tuple(row) for row in cursor.fetchall()]
-    except DatabaseUndefinedRelation:
-        return []
 
 
 # ---- associations ------------------------------------------------------------------------------------------------
