@@ -24,11 +24,16 @@ demo: setup
 	$(BIN)/q2c demo
 
 # Lint, then the whole suite (slow tests included: CI runs exactly this). The bench's own tests need reladiff.
+# Two workers (pytest-xdist), a test file each at a time: a file's module fixtures (servers, ingests, builds)
+# are set up once. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: setup $(BENCH_STAMP) lint
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-fast: setup $(BENCH_STAMP)
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .
