@@ -163,7 +163,7 @@ _SETTLED = """
 case
     when p.validation_status is distinct from 'ready' or p.record_type is distinct from $record_type
         then 'quarantined'
-    when list_contains($keep, p.external_id) then null
+    when p.external_id in (select id from q2c_keep) then null
     when l.state in ('in_flight', 'unknown') then null
     when l.external_id is null and p.in_erp then 'in-erp'
     when l.state = 'posted' and l.payload_hash = p.payload_hash then 'unchanged'
@@ -189,6 +189,7 @@ def read_unsettled_rows(
         ids, states, hashes = (list(c) for c in zip(*ledger, strict=True)) if ledger else ([], [], [])
         ledger_table = pa.table({"external_id": ids, "state": states, "payload_hash": hashes}, schema=_LEDGER)
         con.register("q2c_ledger", ledger_table)
+        _register_ids(con, "q2c_keep", keep)
         # the join, then the checks of the rows it leaves, run once into a temporary table (the warehouse stays
         # read-only); the payload is read only for those rows
         con.execute(
@@ -214,7 +215,7 @@ def read_unsettled_rows(
                 select *, null as check_reason from joined where settled is not null or in_erp
             )
             """,
-            {"record_type": record_type, "keep": sorted(set(keep))},
+            {"record_type": record_type},
         )
         sql = "select settled, count(*) from q2c_plan where settled is not null group by settled"
         settled.update(dict(con.execute(sql).fetchall()))
