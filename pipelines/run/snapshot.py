@@ -2,7 +2,11 @@
 
 After each successful build, the schemas ``reconciliation``, ``publish`` and ``canonical`` of
 ``warehouse.duckdb`` are copied into a new DuckDB file and into Parquet, which then replace the previous
-snapshot by an atomic rename. A BI tool or notebook holding the old file keeps reading the old file
+snapshot by an atomic rename. The DuckDB file is a byte copy of the warehouse's file (nobody writes the warehouse
+while the run lock is held and the build is done) from which every other schema is dropped: copying the file
+costs what the disk costs, where re-inserting the marts table by table recompressed every column (at M: 0.25 s
+against 2.9 s). Dropped schemas leave their blocks as free space inside the file, so it is about the size of
+the warehouse's. A BI tool or notebook holding the old file keeps reading the old file
 (POSIX keeps an open file alive after it is replaced), and never blocks the next run's writer, because the
 live warehouse is never theirs to open.
 
@@ -67,12 +71,12 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     final, tmp = folder / SNAPSHOT_DB, folder / f".{SNAPSHOT_DB}.{run_id}.tmp"
     parquet_dir, parquet_tmp = folder / f"parquet-{run_id}", folder / f".parquet-{run_id}.tmp"
-    for leftover in (tmp, parquet_tmp):
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal"), parquet_tmp):
         _remove(leftover)
     result = SnapshotResult(final, folder / PARQUET_LINK)
+    _copy_database(warehouse, tmp)
     # capped like the build (DuckDB's default is 80% of the machine's memory), spilling to a folder of its own
     con = duckdb.connect(
-        str(tmp),
         config={
             "memory_limit": BuildPaths(data_dir).duckdb_settings()["memory_limit"],
             "temp_directory": str(folder / SPILL_DIR),
@@ -80,15 +84,15 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
     )
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS live (READ_ONLY)")
+        # under the warehouse's own name, so that a view naming it (as dbt's do) still resolves
+        con.execute(f"ATTACH '{_sql_path(tmp)}' AS \"{warehouse.stem}\"")
+        con.execute(f'USE "{warehouse.stem}"')
+        _keep_only_marts(con)
         for schema, table in _tables(con):
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            con.execute(f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM live."{schema}"."{table}"')
             result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
             con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' (FORMAT parquet, COMPRESSION zstd)')
-        con.execute("DETACH live")
         info = {
             "run_id": run_id,
             "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -102,6 +106,8 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
             [run_id, info["published_at"], q2c_now, json.dumps(result.tables, sort_keys=True)],
         )
         con.execute("CHECKPOINT")
+        con.execute("USE memory")
+        con.execute(f'DETACH "{warehouse.stem}"')
     finally:
         con.close()
     (parquet_tmp / "snapshot_info.json").write_text(json.dumps(info, indent=2, sort_keys=True))
@@ -126,13 +132,54 @@ def snapshot_info(path: Path) -> dict[str, object] | None:
     return {"run_id": row[0], "published_at": row[1], "q2c_now": row[2]} if row else None
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """A byte copy of a DuckDB file nobody writes, with its write-ahead log if a writer left one (opening the copy
+    replays it)."""
+    shutil.copyfile(source, target)
+    wal, target_wal = source.with_name(source.name + ".wal"), target.with_name(target.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target_wal)
+    elif target_wal.exists():
+        target_wal.unlink()
+
+
+def _keep_only_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Turns the copied warehouse into the snapshot: views of the published schemas become tables (they may read
+    the schemas about to go), then everything outside those schemas is dropped."""
+    marks = ", ".join("?" for _ in SCHEMAS)
+    views = con.execute(
+        "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() "
+        f"AND schema_name IN ({marks}) ORDER BY 1, 2",
+        list(SCHEMAS),
+    ).fetchall()
+    for schema, view in views:
+        staged = f"_q2c_view_{view}"
+        con.execute(f'CREATE TABLE "{schema}"."{staged}" AS SELECT * FROM "{schema}"."{view}"')
+        con.execute(f'DROP VIEW "{schema}"."{view}"')
+        con.execute(f'ALTER TABLE "{schema}"."{staged}" RENAME TO "{view}"')
+    others = con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal "
+        f"AND schema_name NOT IN ({marks})",
+        list(SCHEMAS),
+    ).fetchall()
+    for (schema,) in others:
+        con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    for kind, function in (("VIEW", "duckdb_views"), ("TABLE", "duckdb_tables")):
+        leftover = con.execute(
+            f"SELECT schema_name, {kind.lower()}_name FROM {function}() WHERE database_name = current_database() "
+            f"AND NOT internal AND schema_name NOT IN ({marks})",
+            list(SCHEMAS),
+        ).fetchall()
+        for schema, name in leftover:  # the schema ``main`` cannot be dropped, only emptied
+            con.execute(f'DROP {kind} "{schema}"."{name}"')
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    marks = ", ".join("?" for _ in SCHEMAS)
     rows = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'live' AND schema_name IN "
-        f"({', '.join('?' for _ in SCHEMAS)}) "
-        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'live' AND schema_name IN "
-        f"({', '.join('?' for _ in SCHEMAS)}) ORDER BY 1, 2",
-        [*SCHEMAS, *SCHEMAS],
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        f"AND schema_name IN ({marks}) ORDER BY 1, 2",
+        list(SCHEMAS),
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
 

@@ -25,6 +25,10 @@ def write_warehouse(data_dir, amount: str) -> None:
         con.execute("create or replace table canonical.invoices as select 'in_1' as invoice_id")
         con.execute("create or replace view canonical.open_invoices as select * from canonical.invoices")
         con.execute("create or replace table staging.internal as select 1 as x")
+        # views reading a schema the snapshot leaves out, and naming the warehouse as dbt's views do
+        con.execute("create or replace view publish.internal_copy as select x from staging.internal")
+        con.execute('create or replace view canonical.named as select * from "warehouse"."canonical"."invoices"')
+        con.execute("create or replace table main.scratch as select 1 as y")
 
 
 def test_publish_copies_the_marts_and_nothing_else(tmp_path):
@@ -35,13 +39,21 @@ def test_publish_copies_the_marts_and_nothing_else(tmp_path):
         "publish.erp_invoices",
         "canonical.invoices",
         "canonical.open_invoices",
+        "canonical.named",
+        "publish.internal_copy",
     }
     with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
         assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == Decimal(
             "12.34"
         )
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()}
+        # the views are tables now: they read what is gone, or a file the reader does not have
+        assert con.execute("select x from publish.internal_copy").fetchall() == [(1,)]
+        assert con.execute("select invoice_id from canonical.named").fetchall() == [("in_1",)]
+        assert con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
+        assert con.execute("select count(*) from duckdb_tables() where schema_name = 'main'").fetchone()[0] == 0
     assert "staging" not in schemas
+    assert result.rows == 6
     assert snapshot_info(snapshot_path(tmp_path))["run_id"] == "run-a"
     parquet = parquet_path(tmp_path)
     assert parquet.is_symlink()
@@ -75,6 +87,23 @@ def test_a_reader_holding_the_snapshot_keeps_its_version_while_the_next_is_publi
         "parquet-run-b",
         "parquet-run-c",
     ]
+
+
+def test_what_the_build_left_in_the_write_ahead_log_is_in_the_snapshot(tmp_path):
+    """The snapshot copies the warehouse's file; changes a writer left in its log, not yet checkpointed into the
+    file, are part of the warehouse and must be in the snapshot too."""
+    write_warehouse(tmp_path, "1.00")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), config={"checkpoint_threshold": "1TB"})
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute("update reconciliation.exceptions set amount_at_risk_reporting = 3.00")
+    con.close()
+    assert (tmp_path / "warehouse.duckdb.wal").exists()
+    publish_snapshot(tmp_path, "run-a")
+    with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
+        assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 3
+    assert not list((tmp_path / "snapshot").glob("*.wal")) + list((tmp_path / "snapshot").glob(".*.wal"))
+    parquet = parquet_path(tmp_path) / "reconciliation" / "exceptions.parquet"
+    assert duckdb.sql(f"select amount_at_risk_reporting from '{parquet}'").fetchone()[0] == 3
 
 
 def test_no_warehouse_no_snapshot(tmp_path):
