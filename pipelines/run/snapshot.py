@@ -38,6 +38,8 @@ INFO_TABLE = "_q2c.snapshot_info"
 WAREHOUSE_DB = "warehouse.duckdb"
 SPILL_DIR = ".spill"  # what the copy's queries spill past the memory cap (DuckDB empties it when it closes)
 PARQUET_VERSIONS_KEPT = 2  # the current one and the one a slow reader may still be walking
+# zstd at level 1: at M 1.0 s against 1.3-1.4 s at the default level 3, for the same 44-45 MB of Parquet
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 
 @dataclass
@@ -92,7 +94,7 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
             result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
-            con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' (FORMAT parquet, COMPRESSION zstd)')
+            con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' ({PARQUET_OPTIONS})')
         info = {
             "run_id": run_id,
             "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
