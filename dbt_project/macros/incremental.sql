@@ -21,8 +21,8 @@
 {#- The raw rows the model has not built at their current version (all of them in a full build).
 
     The anti-join on (key, `_q2c_state_version`) decides which rows those are. Before it, the raw rows are cut
-    to `_q2c_load_seq >= B`, B the largest load sequence the model's own table holds, written into the SQL as a
-    literal: DuckDB pushes it into the raw scan as a table filter and skips, by their zone maps, the row groups
+    to `_q2c_load_seq >= B` (or `> B`, below), B the largest load sequence the model's own table holds, written
+    into the SQL as a literal: DuckDB pushes it into the raw scan as a table filter and skips, by their zone maps, the row groups
     whose sequences are all below B (earlier loads, the large `payload` column included). A scalar subquery
     would not be pushed down; a semi-join on the keys first does not prune the scan either.
 
@@ -33,9 +33,13 @@
     that of every row already there. B is the sequence of a row some build read, so (part of) B's load was in
     raw when the last build read it. The rows raw held then were all built by that build or earlier ones (by
     induction: a build's cut drops none of the rows it must build); a row that reached raw afterwards has a
-    sequence >= B. `>=`, not `>`: a merged table's rows of one package appear in one transaction, but an
-    appended table (a first backfill) lands file by file, and a build may have read some of the files of B's
-    load. Rows with a NULL sequence were loaded before the column existed and are never written again without
+    sequence >= B. Rows at B itself can still come: a merged table's rows of one package appear in one
+    transaction, but an appended table (a first backfill) lands file by file, and a build may have read some of
+    the files of B's load. So the cut is `>= B` while some row of raw at B is unbuilt (found by a query on the
+    keys, versions and sequences of B's row groups only, no payload), and `> B` once none is: then B's load had
+    landed whole, or its rest comes later and the next build, whose boundary is still B (no later load can land
+    before it), finds it unbuilt and reads B again. Without this, the first build after a backfill would read
+    the whole backfill again, as B is its sequence. Rows with a NULL sequence were loaded before the column existed and are never written again without
     one: when the model's table holds no sequence, nothing is cut, so the build that put the first sequence into
     it read all of them (a table built by SQL from before this cut is dropped first: the models are
     `rebuild_on_change`). The anti-join stays: the cut only narrows what it reads, it never decides what is built.
@@ -56,7 +60,23 @@
             {%- if largest is not none %}{% set boundary = '%d' % (largest | int) %}{% endif %}
         {%- endif %}
     {%- endif %}
-    {%- set cut = '' if boundary is none else 'raw_rows._q2c_load_seq >= ' ~ boundary ~ ' and ' %}
+    {%- set cut = '' %}
+    {%- if boundary is not none %}
+        {%- set unbuilt_at_boundary -%}
+            select count(*) from (
+                select 1 from {{ relation }} as raw_rows
+                where raw_rows._q2c_load_seq = {{ boundary }} and not exists (
+                    select 1 from {{ this }} as built
+                    where
+                        built.{{ built_key }} = raw_rows.{{ raw_key }}
+                        and built._q2c_state_version = raw_rows._q2c_state_version
+                )
+                limit 1
+            )
+        {%- endset %}
+        {%- set at_boundary = run_query(unbuilt_at_boundary).columns[0].values()[0] %}
+        {%- set cut = 'raw_rows._q2c_load_seq ' ~ ('>=' if at_boundary else '>') ~ ' ' ~ boundary ~ ' and ' %}
+    {%- endif %}
     select raw_rows.*{% if not has_load_seq %}, cast(null as bigint) as _q2c_load_seq{% endif %}
     from {{ relation }} as raw_rows
     {%- if is_incremental() %}

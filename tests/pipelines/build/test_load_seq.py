@@ -1,7 +1,8 @@
 """Incremental staging cut by the raw rows' load sequence (dbt_project/macros/incremental.sql), end to end on the S
 scenario: changes made through the billing sandbox's API, ingested by the billing source, built by dbt. A build reads
 only the raw rows at or above the largest sequence the model holds, builds exactly the changed rows, and ends with
-the rows a build from scratch gives; a raw from before the column builds, and goes on building after a run adds it."""
+the rows a build from scratch gives; rows of the newest built load that land after a build are still built; a raw
+from before the column builds, and goes on building after a run adds it."""
 
 from __future__ import annotations
 
@@ -116,7 +117,7 @@ def test_a_build_reads_from_the_largest_built_sequence_and_rebuilds_exactly_the_
     ingest(data, endpoint)
     (backfill_seq,) = raw(data, "select distinct _q2c_load_seq from raw_billing.invoices")[0]
     build(data, project)
-    assert "_q2c_load_seq >=" not in run_sql(data, "stg_billing__invoices")  # a full build: nothing cut
+    assert "_q2c_load_seq >" not in run_sql(data, "stg_billing__invoices")  # a full build: nothing cut
     assert {m: warehouse(data, f"select distinct _q2c_load_seq from staging.{m}") for m in MODELS} == {
         m: [(backfill_seq,)] for m in MODELS
     }
@@ -134,8 +135,8 @@ def test_a_build_reads_from_the_largest_built_sequence_and_rebuilds_exactly_the_
         "stg_billing__charges": {charge},
     }
     assert build(data, project).rebuilt == []
-    for model in MODELS:  # the literal DuckDB prunes row groups with: the sequence the model held
-        assert f"raw_rows._q2c_load_seq >= {backfill_seq} and" in run_sql(data, model), model
+    for model in MODELS:  # the literal DuckDB prunes row groups with: every row of the backfill was built
+        assert f"raw_rows._q2c_load_seq > {backfill_seq} and" in run_sql(data, model), model
     paid = (
         f"select invoice_status, _q2c_load_seq from staging.stg_billing__invoices where invoice_id = '{invoice['id']}'"
     )
@@ -145,7 +146,7 @@ def test_a_build_reads_from_the_largest_built_sequence_and_rebuilds_exactly_the_
     # a build with nothing new reads from the newest sequence and builds nothing
     assert rows_a_build_writes(data, project, tmp_path) == {m: set() for m in MODELS}
     build(data, project)
-    assert f"raw_rows._q2c_load_seq >= {change_seq} and" in run_sql(data, "stg_billing__invoices")
+    assert f"raw_rows._q2c_load_seq > {change_seq} and" in run_sql(data, "stg_billing__invoices")
 
 
 def without_load_seq(table: RawTable) -> RawTable:
@@ -191,7 +192,7 @@ def test_a_raw_from_before_the_column_builds_and_gets_it_with_the_next_run(
         "stg_billing__charges": {first_charge},
     }
     assert build(data, project).rebuilt == []
-    assert "_q2c_load_seq >=" not in run_sql(data, "stg_billing__invoices")  # the model holds no sequence yet
+    assert "_q2c_load_seq >" not in run_sql(data, "stg_billing__invoices")  # the model holds no sequence yet
     assert_equals_a_full_build(data, project, tmp_path)
 
     second_charge = pay(endpoint, second["id"], "seq-old-pay-2")
@@ -205,5 +206,35 @@ def test_a_raw_from_before_the_column_builds_and_gets_it_with_the_next_run(
         "stg_billing__charges": {second_charge},
     }
     build(data, project)
-    assert f"raw_rows._q2c_load_seq >= {first_seq} and" in run_sql(data, "stg_billing__invoices")
+    assert f"raw_rows._q2c_load_seq > {first_seq} and" in run_sql(data, "stg_billing__invoices")
     assert_equals_a_full_build(data, project, tmp_path)
+
+
+def test_rows_of_the_newest_built_load_that_land_after_the_build_are_built(sandbox, project, tmp_path):
+    """A first backfill appends file by file: a build can read some files of a load before the rest lands. The
+    build after that reads the load's sequence again (`>=`), and then no longer (`>`)."""
+    endpoint = endpoints_of(sandbox)["billing"]
+    data = tmp_path / "data"
+    ingest(data, endpoint)
+    (backfill_seq,) = raw(data, "select distinct _q2c_load_seq from raw_billing.invoices")[0]
+    late = "(select id from raw_billing.invoice_lines order by id limit 7)"
+    with duckdb.connect(str(raw_path(data))) as con:  # the last file of the lines has not landed yet
+        con.execute(
+            f"create table raw_billing.late_lines as select * from raw_billing.invoice_lines where id in {late}"
+        )
+        con.execute("delete from raw_billing.invoice_lines where id in (select id from raw_billing.late_lines)")
+    build(data, project)
+    with duckdb.connect(str(raw_path(data))) as con:  # now it has, with its load's sequence
+        late_ids = {i for (i,) in con.execute("select id from raw_billing.late_lines").fetchall()}
+        con.execute("insert into raw_billing.invoice_lines select * from raw_billing.late_lines")
+        con.execute("drop table raw_billing.late_lines")
+    assert len(late_ids) == 7
+
+    assert rows_a_build_writes(data, project, tmp_path)["stg_billing__invoice_lines"] == late_ids
+    build(data, project)
+    assert f"raw_rows._q2c_load_seq >= {backfill_seq} and" in run_sql(data, "stg_billing__invoice_lines")
+    assert late_ids <= {k for (k,) in warehouse(data, "select invoice_line_id from staging.stg_billing__invoice_lines")}
+    assert_equals_a_full_build(data, project, tmp_path)
+
+    build(data, project)  # all of the load is built now: it is not read again
+    assert f"raw_rows._q2c_load_seq > {backfill_seq} and" in run_sql(data, "stg_billing__invoice_lines")
