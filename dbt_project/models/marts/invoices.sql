@@ -3,7 +3,7 @@
 with
 
 invoices as (
-    select * exclude (_q2c_state_version) from {{ ref('stg_billing__invoices') }}
+    select * exclude (_q2c_state_version, _q2c_load_seq) from {{ ref('stg_billing__invoices') }}
     where not is_deleted
 ),
 

@@ -8,6 +8,8 @@ A run is one of two kinds, decided before anything is extracted (:func:`plan_run
 - **events**: ``/v1/events`` is read from the cursor (minus a small overlap); per object the newest state
   (:mod:`.event_order`) is written if it is newer than the version raw holds.
 
+Every row a run writes carries the run's ``_q2c_load_seq`` (:func:`load_seq`, decided with the plan).
+
 Balance transactions have no events and never change: they load incrementally on ``created`` in both.
 
 Why not ``rest_api`` resources: they yield one item per page, and dlt recomputes an Arrow item's table
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,9 +106,11 @@ class Batches:
     Tables named in ``append`` (empty in raw when the run was planned) are written with ``append``: each key
     once per run (the first listed is kept, as a merge would keep one), and the load inserts only keys the
     table does not hold (:mod:`pipelines.ingest.destination`), so a load repeated after a crash adds nothing.
+    Every row gets the run's ``load_seq``.
     """
 
-    def __init__(self, rows: int | None = None, append: frozenset[str] = frozenset()) -> None:
+    def __init__(self, load_seq: int, rows: int | None = None, append: frozenset[str] = frozenset()) -> None:
+        self.load_seq = load_seq
         self.rows = rows or settings.BATCH_ROWS
         self.append = append
         self._parts: dict[str, list[pa.Table]] = defaultdict(list)
@@ -144,6 +149,10 @@ class Batches:
     def _flush(self, name: str) -> Any:
         rows = pa.concat_tables(self._parts.pop(name))
         self._counts[name] = 0
+        column = rows.schema.get_field_index(settings.LOAD_SEQ)
+        if column >= 0:  # one value for the whole run: set once per table handed over, not per row
+            seq = pa.repeat(pa.scalar(self.load_seq, pa.int64()), rows.num_rows)
+            rows = rows.set_column(column, rows.schema.field(column), seq)
         hints = table_hints(self._tables[name])
         if name in self.append:
             hints["write_disposition"] = "append"
@@ -168,6 +177,7 @@ class RunPlan:
     seen: frozenset[str] = frozenset()  # events already loaded (ids within the overlap before the cursor)
     events: list[dict] = field(default_factory=list)  # events mode: all listed since the cursor − overlap
     backfill_more: str | None = None  # backfill: the events list goes on after this id
+    load_seq: int = 0  # every row this run writes carries it (see load_seq())
     # backfill: the tables raw holds no row of (read before extraction), written with an idempotent append
     # instead of a merge (see Batches)
     append: frozenset[str] = frozenset()
@@ -182,6 +192,17 @@ class RunPlan:
 
 
 def plan_run(api: StripeApi, events_state: dict) -> RunPlan:
+    plan = _plan_run(api, events_state)
+    plan.load_seq = load_seq(now_us())
+    return plan
+
+
+def now_us() -> int:
+    """The wall clock in epoch microseconds (UTC)."""
+    return time.time_ns() // 1000
+
+
+def _plan_run(api: StripeApi, events_state: dict) -> RunPlan:
     cursor = events_state.get("cursor")
     if cursor:
         since = cursor["created"] - settings.EVENTS_OVERLAP_SECONDS
@@ -223,10 +244,46 @@ def failed_run(error: Exception) -> Any:
 # -- raw lookups (before extraction: the destination is read, never written, by the source) ---------------
 
 
+def _billing_tables() -> list[RawTable]:
+    tables = [c.table for c in settings.COLLECTIONS] + [c.child for c in settings.COLLECTIONS if c.child]
+    return [*tables, settings.EVENTS, settings.BALANCE_TRANSACTIONS]
+
+
+def load_seq(now_us: int) -> int:
+    """This run's ``_q2c_load_seq``: ``now_us`` (epoch microseconds, UTC), or one more than the largest raw holds
+    in any billing table if that is not smaller (the clock went back).
+
+    Read when the run is planned, after the runner loaded any package an interrupted run left behind
+    (``pipelines.ingest.runner.recover``): every row any earlier run will ever add to raw is there by now, so
+    each run's value is larger than that of every row stored before it, in every table. Tables loaded before
+    the column existed hold NULL in it (and get the column from dlt's schema evolution at this run's load).
+    """
+    pipeline = dlt.current.pipeline()
+    if pipeline is None or pipeline.destination is None:
+        return now_us
+    names = {t.name for t in _billing_tables()}
+    with pipeline.sql_client() as client:
+        try:
+            rows = client.execute_sql(
+                "select table_name from information_schema.columns where table_schema = %s and column_name = %s",
+                client.dataset_name,
+                settings.LOAD_SEQ,
+            )
+        except DatabaseUndefinedRelation:
+            rows = []
+        holding = sorted({r[0] for r in rows or []} & names)
+        if not holding:
+            return now_us
+        largest = " union all ".join(
+            f"select max({settings.LOAD_SEQ}) from {client.make_qualified_table_name(name)}" for name in holding
+        )
+        stored = client.execute_sql(f"select max(seq) from ({largest}) as stored(seq)")[0][0]
+    return now_us if stored is None else max(now_us, stored + 1)
+
+
 def _empty_tables() -> frozenset[str]:
     """The billing tables raw holds no row of (or has no table for): a backfill may append to them."""
-    tables = [c.table for c in settings.COLLECTIONS] + [c.child for c in settings.COLLECTIONS if c.child]
-    tables += [settings.EVENTS, settings.BALANCE_TRANSACTIONS]
+    tables = _billing_tables()
     empty = set()
     with dlt.current.pipeline().sql_client() as client:
         for table in tables:
@@ -268,7 +325,11 @@ def _raw_children(child: RawTable, parent_column: str, parent_ids: Sequence[str]
 
 def _parent_column(collection: Collection) -> str:
     assert collection.child is not None
-    return next(name for name in collection.child.extra_columns if name not in settings.STATE_COLUMNS)
+    return next(
+        name
+        for name in collection.child.extra_columns
+        if name not in settings.STATE_COLUMNS and name not in settings.LOAD_COLUMNS
+    )
 
 
 def _embedded(collection: Collection, parent: dict) -> dict:
@@ -337,16 +398,17 @@ def _child_rows(
 
 def backfill_resources(api: StripeApi, plan: RunPlan) -> list[Any]:
     """Every collection listed in full, in parallel."""
-    return [_backfill_resource(api, c, plan.backfill_version, plan.append) for c in settings.COLLECTIONS]
+    return [_backfill_resource(api, c, plan) for c in settings.COLLECTIONS]
 
 
-def _backfill_resource(api: StripeApi, collection: Collection, version: int, append: frozenset[str]) -> Any:
+def _backfill_resource(api: StripeApi, collection: Collection, plan: RunPlan) -> Any:
     table = collection.table
 
     @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
     def listed() -> Iterator[Any]:
+        version = plan.backfill_version
         state = {"deleted": False, "_q2c_state_version": version}
-        batches = Batches(append=append)
+        batches = Batches(plan.load_seq, append=plan.append)
         for page in api.pages(collection.path, dict(collection.params)):
             track_fields(page)
             yield from batches.add(table, page, state)
@@ -375,7 +437,7 @@ def _event_state_resource(api: StripeApi, collection: Collection, plan: RunPlan)
         track_fields([c.obj for c in changes])
         by_id = {c.obj["id"]: c for c in changes}
         state = {i: {"deleted": c.deleted, "_q2c_state_version": c.version} for i, c in by_id.items()}
-        batches = Batches()
+        batches = Batches(plan.load_seq)
         for start in range(0, len(changes), settings.PAGE_LIMIT):
             objects = [c.obj for c in changes[start : start + settings.PAGE_LIMIT]]
             yield from batches.add(table, objects, lambda o: state[o["id"]])
@@ -399,7 +461,7 @@ def events_resource(api: StripeApi, plan: RunPlan) -> Any:
         if plan.backfill and plan.backfill_more:
             more = api.pages(settings.EVENTS_PATH, starting_after=plan.backfill_more)
             pages = (page for group in ([plan.events], more) for page in group)
-        batches = Batches(append=plan.append)
+        batches = Batches(plan.load_seq, append=plan.append)
         for page in pages:
             fresh = []
             for e in page:
@@ -441,7 +503,7 @@ def balance_transactions_resource(api: StripeApi, plan: RunPlan) -> Any:
         last, known = state.get("last_created"), set(state.get("ids_at_last_created", ()))
         params = {} if last is None else {"created[gte]": last}
         newest, at_newest = last, set(known)
-        batches = Batches(append=plan.append)
+        batches = Batches(plan.load_seq, append=plan.append)
         for page in api.pages(settings.BALANCE_TRANSACTIONS_PATH, params):
             fresh = [o for o in page if not (isinstance(o, dict) and o.get("created") == last and o.get("id") in known)]
             for o in fresh:

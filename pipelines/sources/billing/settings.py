@@ -26,6 +26,14 @@ MERGE = "merge"
 # extra typed columns of every table that follows object state (filled by the source, not read from objects)
 STATE_COLUMNS = {"deleted": Kind.BOOLEAN, "_q2c_state_version": Kind.INTEGER}
 
+# extra typed column of every billing table: the run that wrote the row. One value per ingest run, larger than any
+# already in raw (epoch microseconds of the run's start, UTC; one more than raw's largest if the clock went back).
+# It only grows along a table's row groups, so the incremental staging models skip, by DuckDB's zone maps, the
+# row groups an earlier build already read (dbt_project/macros/incremental.sql); rows loaded before the column
+# existed hold NULL.
+LOAD_SEQ = "_q2c_load_seq"
+LOAD_COLUMNS = {LOAD_SEQ: Kind.INTEGER}
+
 _ID = Column("id", Kind.ID)
 _CREATED = Column("created", Kind.UNIX_SECONDS)
 
@@ -39,14 +47,14 @@ CUSTOMERS = RawTable(
     [_ID, _CREATED, Column("email", Kind.TEXT), Column("currency", Kind.TEXT)],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 PRODUCTS = RawTable(
     "products",
     [_ID, _CREATED, Column("active", Kind.BOOLEAN)],
     why=_STATE_WHY,
     write_disposition=MERGE,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 PRICES = RawTable(
     "prices",
@@ -60,21 +68,21 @@ PRICES = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 SUBSCRIPTIONS = RawTable(
     "subscriptions",
     [_ID, _CREATED, Column("customer", Kind.ID), Column("status", Kind.TEXT), Column("currency", Kind.TEXT)],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 SUBSCRIPTION_ITEMS = RawTable(
     "subscription_items",
     [_ID, _CREATED, Column("price", Kind.ID), Column("quantity", Kind.INTEGER)],
     write_disposition=MERGE,
     why="merge on the item id; written with its subscription's state (items removed from it are kept, deleted)",
-    extra_columns={"subscription": Kind.ID, **STATE_COLUMNS},
+    extra_columns={"subscription": Kind.ID, **STATE_COLUMNS, **LOAD_COLUMNS},
 )
 INVOICES = RawTable(
     "invoices",
@@ -94,14 +102,14 @@ INVOICES = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 INVOICE_LINES = RawTable(
     "invoice_lines",
     [_ID, Column("currency", Kind.TEXT), Column("amount", Kind.MINOR_UNITS), Column("quantity", Kind.INTEGER)],
     write_disposition=MERGE,
     why="merge on the line id; written with its invoice's state, all lines (lines a draft lost are kept, deleted)",
-    extra_columns={"invoice": Kind.ID, **STATE_COLUMNS},
+    extra_columns={"invoice": Kind.ID, **STATE_COLUMNS, **LOAD_COLUMNS},
 )
 INVOICEITEMS = RawTable(
     "invoiceitems",
@@ -115,7 +123,7 @@ INVOICEITEMS = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 INVOICE_PAYMENTS = RawTable(
     "invoice_payments",
@@ -131,7 +139,7 @@ INVOICE_PAYMENTS = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 PAYMENT_INTENTS = RawTable(
     "payment_intents",
@@ -146,7 +154,7 @@ PAYMENT_INTENTS = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 CHARGES = RawTable(
     "charges",
@@ -163,7 +171,7 @@ CHARGES = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 REFUNDS = RawTable(
     "refunds",
@@ -179,7 +187,7 @@ REFUNDS = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 CREDIT_NOTES = RawTable(
     "credit_notes",
@@ -196,14 +204,14 @@ CREDIT_NOTES = RawTable(
     ],
     write_disposition=MERGE,
     why=_STATE_WHY,
-    extra_columns=STATE_COLUMNS,
+    extra_columns={**STATE_COLUMNS, **LOAD_COLUMNS},
 )
 CREDIT_NOTE_LINES = RawTable(
     "credit_note_lines",
     [_ID, Column("invoice_line_item", Kind.ID), Column("amount", Kind.MINOR_UNITS), Column("quantity", Kind.INTEGER)],
     write_disposition=MERGE,
     why="merge on the line id; written with its credit note's state",
-    extra_columns={"credit_note": Kind.ID, **STATE_COLUMNS},
+    extra_columns={"credit_note": Kind.ID, **STATE_COLUMNS, **LOAD_COLUMNS},
 )
 BALANCE_TRANSACTIONS = RawTable(
     "balance_transactions",
@@ -223,6 +231,7 @@ BALANCE_TRANSACTIONS = RawTable(
         "`created` (created[gte] the last seen, the rows already seen in that second skipped); merge makes a re-read "
         "harmless"
     ),
+    extra_columns=LOAD_COLUMNS,
 )
 EVENTS = RawTable(
     "events",
@@ -235,6 +244,7 @@ EVENTS = RawTable(
     ],
     write_disposition=MERGE,
     why="merge on the event id: events are delivered more than once (overlap re-reads, duplicate delivery)",
+    extra_columns=LOAD_COLUMNS,
 )
 
 

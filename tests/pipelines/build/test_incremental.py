@@ -82,7 +82,7 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
     assert second.rebuilt == []
     invoices = {r[0]: r for r in rows(data, "stg_billing__invoices")}
     assert invoices[invoice][4] == "paid"  # invoice_status
-    assert invoices[invoice][-1] == version + 1
+    assert invoices[invoice][-2] == version + 1  # _q2c_state_version (then _q2c_load_seq)
     bodies = {r[3]: r for r in rows(data, "erp_invoices", "publish")}
     assert "Seats (amended)" in bodies[posted][-3]  # payload
 

@@ -1,4 +1,5 @@
-"""Compare raw datasets row for row, ignoring dlt's load bookkeeping columns."""
+"""Compare raw datasets row for row, ignoring the load bookkeeping columns: dlt's, and billing's ``_q2c_load_seq``
+(the run that wrote the row: its start time, so two runs loading the same rows never agree on it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-BOOKKEEPING = ("_dlt_load_id", "_dlt_id")
+BOOKKEEPING = ("_dlt_load_id", "_dlt_id", "_q2c_load_seq")
 
 
 def snapshot(raw_db: Path, dataset: str) -> dict[str, list[tuple]]:

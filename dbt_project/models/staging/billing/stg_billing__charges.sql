@@ -26,7 +26,8 @@ renamed as (
         source.payload ->> 'failure_code' as failure_code,
         source.created as created_at,
         coalesce(source.deleted, false) as is_deleted,
-        source._q2c_state_version
+        source._q2c_state_version,
+        source._q2c_load_seq
     from source
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(source.currency) = exponents.currency_code

@@ -65,7 +65,8 @@ renamed as (
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period.start')) }} as service_period_start_at,
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period.end')) }} as service_period_end_at,
         coalesce(parsed.deleted, false) as is_deleted,
-        parsed._q2c_state_version
+        parsed._q2c_state_version,
+        parsed._q2c_load_seq
     from parsed
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(parsed.currency) = exponents.currency_code

@@ -69,7 +69,8 @@ renamed as (
         {{ unix_to_utc(json_field('parsed.payload_fields', paths, '$.period_end')) }} as period_end_at,
         parsed.created as created_at,
         coalesce(parsed.deleted, false) as is_deleted,
-        parsed._q2c_state_version
+        parsed._q2c_state_version,
+        parsed._q2c_load_seq
     from parsed
     -- a lookup, not a join of entities: the currency's exponent
     left join exponents on upper(parsed.currency) = exponents.currency_code
