@@ -20,34 +20,35 @@
 
 {#- The raw rows the model has not built at their current version (all of them in a full build).
 
-    The anti-join on (key, `_q2c_state_version`) decides which rows those are. Before it, the raw rows are cut
-    to `_q2c_load_seq >= B` (or `> B`, below), B the largest load sequence the model's own table holds, written
-    into the SQL as a literal: DuckDB pushes it into the raw scan as a table filter and skips, by their zone maps, the row groups
-    whose sequences are all below B (earlier loads, the large `payload` column included). A scalar subquery
-    would not be pushed down; a semi-join on the keys first does not prune the scan either.
+    The anti-join on (key, `_q2c_state_version`) decides which rows those are. Before it, the raw rows are cut to
+    `_q2c_load_seq >= B` (or `> B`, below), B the largest load sequence the model's own table holds, written into
+    the SQL as a literal: DuckDB pushes it into the raw scan as a table filter and skips, by their zone maps, the
+    row groups whose sequences are all below B (earlier loads, the large `payload` column included). A scalar
+    subquery would not be pushed down; a semi-join on the keys first does not prune the scan either.
 
     No unbuilt row is below B. Every billing run writes all its rows with one `_q2c_load_seq`, larger than any
-    stored in raw when it was planned (pipelines/sources/billing/helpers.py: load_seq), and it is planned only
-    after the package an interrupted run left behind was loaded (dlt completes pending packages before new
-    ones): so rows reach raw in the order of their sequences, and any row still to come has a sequence at least
-    that of every row already there. B is the sequence of a row some build read, so (part of) B's load was in
-    raw when the last build read it. The rows raw held then were all built by that build or earlier ones (by
-    induction: a build's cut drops none of the rows it must build); a row that reached raw afterwards has a
-    sequence >= B. Rows at B itself can still come: a merged table's rows of one package appear in one
-    transaction, but an appended table (a first backfill) lands file by file, and a build may have read some of
-    the files of B's load. So the cut is `>= B` while some row of raw at B is unbuilt (found by a query on the
-    keys, versions and sequences of B's row groups only, no payload), and `> B` once none is: then B's load had
-    landed whole, or its rest comes later and the next build, whose boundary is still B (no later load can land
-    before it), finds it unbuilt and reads B again. Without this, the first build after a backfill would read
-    the whole backfill again, as B is its sequence. Rows with a NULL sequence were loaded before the column existed and are never written again without
-    one: when the model's table holds no sequence, nothing is cut, so the build that put the first sequence into
-    it read all of them (a table built by SQL from before this cut is dropped first: the models are
-    `rebuild_on_change`). The anti-join stays: the cut only narrows what it reads, it never decides what is built.
+    stored in raw when it was planned (pipelines/sources/billing/helpers.py: load_seq), and it is planned only after
+    the package an interrupted run left behind was loaded (dlt completes pending packages before new ones): so rows
+    reach raw in the order of their sequences, and any row still to come has a sequence at least that of every row
+    already there. B is the sequence of a row some build read, so (part of) B's load was in raw when the last build
+    read it. The rows raw held then were all built by that build or earlier ones (by induction: a build's cut drops
+    none of the rows it must build); a row that reached raw afterwards has a sequence >= B. Rows at B itself can
+    still come: a merged table's rows of one package appear in one transaction, but an appended table (a first
+    backfill) lands file by file, and a build may have read some of the files of B's load. So the cut is `>= B`
+    while some row of raw at B is unbuilt (found by a query on the keys, versions and sequences of B's row groups
+    only, no payload), and `> B` once none is: then B's load had landed whole, or its rest comes later and the next
+    build, whose boundary is still B (no later load can land before it), finds it unbuilt and reads B again. Without
+    this, the first build after a backfill would read the whole backfill again, as B is its sequence.
 
-    What it assumes: one ingest at a time, and raw only ever written by it. Were raw.duckdb deleted and loaded
-    again from scratch under a warehouse kept, with the clock now behind B, its rows would be below B: after
-    replacing raw, build with `q2c build --full-refresh`. A raw table from before the column (no ingest with it
-    yet) is read with a NULL sequence. -#}
+    Rows with a NULL sequence were loaded before the column existed and are never written again without one: when
+    the model's table holds no sequence, nothing is cut, so the build that put the first sequence into it read all
+    of them (a table built by SQL from before this cut is dropped first: the models are `rebuild_on_change`). The
+    anti-join stays: the cut only narrows what it reads, it never decides what is built.
+
+    What it assumes: one ingest at a time, and raw only ever written by it. Were raw.duckdb deleted and loaded again
+    from scratch under a warehouse kept, with the clock now behind B, its rows would be below B: after replacing
+    raw, build with `q2c build --full-refresh`. A raw table from before the column (no ingest with it yet) is read
+    with a NULL sequence. -#}
 {% macro unbuilt_rows(relation, raw_key, built_key) -%}
     {#- known at execution only (while dbt parses: the column assumed, nothing cut) -#}
     {%- set has_load_seq = true %}
