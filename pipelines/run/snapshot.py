@@ -148,39 +148,29 @@ def _copy_database(source: Path, target: Path) -> None:
 def _keep_only_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Turns the copied warehouse into the snapshot: views of the published schemas become tables (they may read
     the schemas about to go), then everything outside those schemas is dropped."""
-    marks = ", ".join("?" for _ in SCHEMAS)
-    views = con.execute(
-        "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() "
-        f"AND schema_name IN ({marks}) ORDER BY 1, 2",
-        list(SCHEMAS),
-    ).fetchall()
-    for schema, view in views:
+    for schema, view in _listed(con, "view", published=True):
         staged = f"_q2c_view_{view}"
         con.execute(f'CREATE TABLE "{schema}"."{staged}" AS SELECT * FROM "{schema}"."{view}"')
         con.execute(f'DROP VIEW "{schema}"."{view}"')
         con.execute(f'ALTER TABLE "{schema}"."{staged}" RENAME TO "{view}"')
-    others = con.execute(
-        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal "
-        f"AND schema_name NOT IN ({marks})",
-        list(SCHEMAS),
-    ).fetchall()
-    for (schema,) in others:
+    for schema, _ in _listed(con, "schema", published=False):
         con.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    for kind, function in (("VIEW", "duckdb_views"), ("TABLE", "duckdb_tables")):
-        leftover = con.execute(
-            f"SELECT schema_name, {kind.lower()}_name FROM {function}() WHERE database_name = current_database() "
-            f"AND NOT internal AND schema_name NOT IN ({marks})",
-            list(SCHEMAS),
-        ).fetchall()
-        for schema, name in leftover:  # the schema ``main`` cannot be dropped, only emptied
-            con.execute(f'DROP {kind} "{schema}"."{name}"')
+    for kind in ("view", "table"):  # the schema ``main`` cannot be dropped, only emptied
+        for schema, name in _listed(con, kind, published=False):
+            con.execute(f'DROP {kind.upper()} "{schema}"."{name}"')
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return _listed(con, "table", published=True)
+
+
+def _listed(con: duckdb.DuckDBPyConnection, kind: str, *, published: bool) -> list[tuple[str, str]]:
+    """(schema, name) of the current database's schemas, tables or views (``kind``), in the published schemas or
+    outside them; DuckDB's own left out."""
     marks = ", ".join("?" for _ in SCHEMAS)
     rows = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        f"AND schema_name IN ({marks}) ORDER BY 1, 2",
+        f"SELECT schema_name, {kind}_name FROM duckdb_{kind}s() WHERE database_name = current_database() "
+        f"AND NOT internal AND schema_name {'' if published else 'NOT '}IN ({marks}) ORDER BY 1, 2",
         list(SCHEMAS),
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
