@@ -66,6 +66,33 @@ def test_lost_response_is_unknown_and_the_write_committed(company, tmp_path):
         assert client.get_by_external_id("customer", "bill-cus_1", "c-2") is not None
 
 
+def test_no_connection_is_retried_then_unknown():
+    import socket
+
+    with socket.socket() as probe:  # a port on this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = ErpConfig(base_url=f"http://127.0.0.1:{port}", token="t", backoff_base=0.001, max_attempts=3)
+    with ErpClient(config) as client:
+        outcome = client.create("customer", json.dumps(CUSTOMER).encode(), "c-1")
+        assert isinstance(outcome, Unknown) and "after 3 attempts" in outcome.reason
+        assert client.stats["retry_connect"] == 3 and client.stats["unknown"] == 0
+
+
+def test_a_write_answered_too_late_is_unknown(company, tmp_path):
+    import time
+
+    slow_first = Profile("slow", {FaultKind.SLOW: 1.0}, max_faulted_attempts=1, slow_seconds=2.0)
+    with (
+        serve_company(company, tmp_path / "erp", faults=FaultPlan(slow_first, seed=1)) as erp,
+        client_for(erp, read_timeout=0.5) as client,
+    ):
+        outcome = client.create("customer", json.dumps(CUSTOMER).encode(), "c-1")
+        assert isinstance(outcome, Unknown) and "Timeout" in outcome.reason
+        time.sleep(2.0)  # the ERP goes on with the request the client gave up waiting for
+        assert client.get_by_external_id("customer", "bill-cus_1", "c-2") is not None
+
+
 def test_config_from_dlt_defaults_to_the_sandbox(monkeypatch):
     monkeypatch.setenv("SOURCES__ERP__BASE_URL", "http://127.0.0.1:1/")
     monkeypatch.setenv("SOURCES__ERP__ACCESS_TOKEN", "from-env")
