@@ -25,15 +25,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    EmptyPoolError,
-    HTTPError,
-    NewConnectionError,
-)
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
 log = logging.getLogger("q2c.reverse_etl")
 
@@ -142,8 +137,8 @@ class Answer:
         return json.loads(self.content)
 
 
-# the request never reached the ERP (no connection, or none free in time): safe to send again
-NOT_SENT = (NewConnectionError, ConnectTimeoutError, EmptyPoolError)
+# the request never reached the ERP (no connection could be made): safe to send again
+NOT_SENT = (NewConnectionError, ConnectTimeoutError)
 
 
 def _rejection(response: Answer) -> Rejection:
@@ -173,11 +168,12 @@ class ErpClient:
     def __init__(self, config: ErpConfig) -> None:
         self.config = config
         self._slots = threading.BoundedSemaphore(config.max_concurrency)
-        self._url = f"{config.base_url}{RECORD_PATH}"
+        self._path = urlsplit(config.base_url).path.rstrip("/") + RECORD_PATH
         self._headers = {"Authorization": f"Bearer {config.token}", "Accept": "application/json"}
-        # block: a thread waits for a free connection (the semaphore keeps them at most max_concurrency anyway)
-        self._http = urllib3.PoolManager(
-            num_pools=2,
+        # one host: its pool directly (no URL parsed and pool looked up per request). block: a thread waits for a
+        # free connection (the semaphore keeps them at most max_concurrency anyway)
+        self._http = urllib3.connection_from_url(
+            config.base_url,
             maxsize=config.max_concurrency,
             block=True,
             timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
@@ -187,7 +183,7 @@ class ErpClient:
         self.stats: Counter[str] = Counter()
 
     def close(self) -> None:
-        self._http.clear()
+        self._http.close()
 
     def __enter__(self) -> ErpClient:
         return self
@@ -275,7 +271,7 @@ class ErpClient:
         params: dict[str, str] | None = None,
         content: bytes | None = None,
     ) -> Answer:
-        url = self._url + path + (f"?{urlencode(params)}" if params else "")
+        url = self._path + path + (f"?{urlencode(params)}" if params else "")
         with self._slots:
             self._count("requests")
             response = self._http.urlopen(
