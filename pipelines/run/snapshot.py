@@ -73,7 +73,7 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     final, tmp = folder / SNAPSHOT_DB, folder / f".{SNAPSHOT_DB}.{run_id}.tmp"
     parquet_dir, parquet_tmp = folder / f"parquet-{run_id}", folder / f".parquet-{run_id}.tmp"
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal"), parquet_tmp):
+    for leftover in (tmp, parquet_tmp):  # a leftover copy's WAL goes with the next copy (_copy_database)
         _remove(leftover)
     result = SnapshotResult(final, folder / PARQUET_LINK)
     _copy_database(warehouse, tmp)
@@ -90,7 +90,7 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS \"{warehouse.stem}\"")
         con.execute(f'USE "{warehouse.stem}"')
         _keep_only_marts(con)
-        for schema, table in _tables(con):
+        for schema, table in _listed(con, "table", published=True):
             result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
@@ -158,10 +158,6 @@ def _keep_only_marts(con: duckdb.DuckDBPyConnection) -> None:
     for kind in ("view", "table"):  # the schema ``main`` cannot be dropped, only emptied
         for schema, name in _listed(con, kind, published=False):
             con.execute(f'DROP {kind.upper()} "{schema}"."{name}"')
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    return _listed(con, "table", published=True)
 
 
 def _listed(con: duckdb.DuckDBPyConnection, kind: str, *, published: bool) -> list[tuple[str, str]]:
