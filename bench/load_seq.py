@@ -78,9 +78,10 @@ def build(data: Path, project: Path, **kwargs) -> dict[str, float]:
     return {"total": result.timing.total_seconds, **seconds}
 
 
-def unbuilt_query(cut: str) -> str:
+def unbuilt_query(cut: str, columns: str = "raw_rows.*") -> str:
+    """The unbuilt invoices (``unbuilt_rows``' anti-join), ``cut`` a condition on raw ending in ``and``."""
     return (
-        f"select raw_rows.* from raw.raw_billing.invoices as raw_rows where {cut}not exists ("
+        f"select {columns} from raw.raw_billing.invoices as raw_rows where {cut}not exists ("
         "select 1 from staging.stg_billing__invoices as built"
         " where built.invoice_id = raw_rows.id and built._q2c_state_version = raw_rows._q2c_state_version)"
     )
@@ -103,13 +104,8 @@ def time_boundary_check(warehouse: Path, raw: Path, boundary: int) -> float:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute(f"attach '{raw}' as raw (read_only)")
         started = time.perf_counter()
-        con.execute(
-            "select count(*) from (select 1 from raw.raw_billing.invoices as raw_rows"
-            f" where raw_rows._q2c_load_seq = {boundary} and not exists ("
-            "select 1 from staging.stg_billing__invoices as built"
-            " where built.invoice_id = raw_rows.id and built._q2c_state_version = raw_rows._q2c_state_version)"
-            " limit 1)"
-        ).fetchall()
+        at_boundary = unbuilt_query(f"raw_rows._q2c_load_seq = {boundary} and ", columns="1")
+        con.execute(f"select count(*) from ({at_boundary} limit 1)").fetchall()
         return time.perf_counter() - started
 
 
