@@ -1,13 +1,16 @@
 """One scheduled run: take the lock, record the run, run each step in order, stop at the first failure,
 and turn the outcome into an exit code. A step marked ``overlaps_next`` (the snapshot) runs beside the step
-after it (the push): neither reads what the other writes, and the run waits for both. The CLI
+after it (the push): neither reads what the other writes, and the run waits for both. The step beside gives way:
+its thread runs at the lowest CPU priority, and it is told (``StepContext.beside``) when the other step is done. The CLI
 (``pipelines/cli_run.py``) only parses flags and calls :func:`execute_run`; tests call it too, with their own
 steps."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -26,6 +29,12 @@ from pipelines.run.steps import Step, StepContext, StepResult, default_steps
 logger = logging.getLogger("q2c.run")
 
 HEARTBEAT_SECONDS = 15.0  # a step that said nothing for this long gets a "still running" line
+# The niceness of a step's thread while it runs beside the next step: that step (the push) waits on the ERP and
+# on durable ledger writes between bursts of CPU, and the step beside (the snapshot: file copies and Parquet
+# encoding) fills the CPU it leaves idle instead of taking turns with it. Measured (a throwaway script pushing
+# 5,000 postings beside a snapshot of a 456 MB warehouse, three runs each): both done in 6.8-7.3 s as equals,
+# 6.0-6.1 s like this with the snapshot on one thread; the push alone takes 5.3-5.6 s.
+BESIDE_NICENESS = 19
 
 
 @dataclass
@@ -152,7 +161,8 @@ def _run_steps(
 ) -> None:
     ctx = StepContext(data_dir, run_id, progress=lambda _line: None, dry_run=options.dry_run)
     stop_after: str | None = None  # ingest sources are independent: all run, then a failure stops the run
-    background: tuple[Step, threading.Thread, list] | None = None  # a step running beside the next one
+    # a step running beside the next one, and the event that tells it the next one has ended
+    background: tuple[Step, threading.Thread, list, threading.Event] | None = None
 
     def record(step: Step, result: StepResult, seconds: float) -> None:
         nonlocal stop_after
@@ -167,7 +177,8 @@ def _run_steps(
     def join_background() -> None:
         nonlocal background
         if background is not None:
-            step, thread, done = background
+            step, thread, done, next_ended = background
+            next_ended.set()
             thread.join()
             background = None
             _end_step(step, ctx, history, *done[0])
@@ -182,11 +193,16 @@ def _run_steps(
         if step.overlaps_next and index + 1 < len(plan):
             # the next step does not read what this one writes: it starts now, and this one ends beside it
             done: list[tuple[StepResult, float]] = []
+            next_ended = threading.Event()
+            beside = replace(ctx, beside=next_ended)  # the same `shared`
             thread = threading.Thread(
-                target=_execute_into, args=(step, ctx, heartbeat_seconds, done), name=f"q2c-{step.name}", daemon=True
+                target=_execute_into,
+                args=(step, beside, heartbeat_seconds, done),
+                name=f"q2c-{step.name}",
+                daemon=True,
             )
             thread.start()
-            background = (step, thread, done)
+            background = (step, thread, done, next_ended)
             continue
         result, seconds = _execute_step(step, ctx, heartbeat_seconds)
         join_background()
@@ -225,11 +241,24 @@ def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tup
 
 
 def _execute_into(step: Step, ctx: StepContext, heartbeat_seconds: float, done: list) -> None:
+    """Runs a step beside the next one, in its own thread at the lowest CPU priority (``BESIDE_NICENESS``)."""
     started = time.perf_counter()
+    _lower_thread_priority(BESIDE_NICENESS)
     try:
         done.append(_execute_step(step, ctx, heartbeat_seconds))
     except BaseException as exc:  # e.g. SystemExit inside a library: the run must still hear of it
         done.append((StepResult(False, {}, f"{type(exc).__name__}: {exc}"), time.perf_counter() - started))
+
+
+def _lower_thread_priority(niceness: int) -> None:
+    """On Linux niceness belongs to each thread, and the threads it starts (DuckDB's workers) inherit it: this
+    lowers the calling thread's priority only. Elsewhere the thread keeps its priority."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError as exc:  # not fatal: the steps only take turns on the CPU
+        log(logger, logging.DEBUG, f"cannot lower the priority of {threading.current_thread().name}: {exc}")
 
 
 def _end_step(step: Step, ctx: StepContext, history: RunHistory, result: StepResult, seconds: float) -> None:

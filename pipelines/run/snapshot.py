@@ -21,7 +21,9 @@ import json
 import os
 import shutil
 import stat
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +64,13 @@ def parquet_path(data_dir: Path) -> Path:
     return Path(data_dir) / SNAPSHOT_DIR / PARQUET_LINK
 
 
-def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None) -> SnapshotResult:
-    """Copy the marts into a fresh snapshot and swap it in. Call only while holding the run lock."""
+def publish_snapshot(
+    data_dir: Path, run_id: str, *, q2c_now: str | None = None, beside: threading.Event | None = None
+) -> SnapshotResult:
+    """Copy the marts into a fresh snapshot and swap it in. Call only while holding the run lock.
+
+    ``beside``: the snapshot runs beside another step (the push) until this event is set; till then its queries
+    run on one DuckDB thread, leaving the other core to that step (see ``pipelines/run/orchestrate.py``)."""
     started = time.perf_counter()
     data_dir = Path(data_dir)
     warehouse = data_dir / WAREHOUSE_DB
@@ -86,11 +93,13 @@ def publish_snapshot(data_dir: Path, run_id: str, *, q2c_now: str | None = None)
     )
     try:
         con.execute("SET TimeZone = 'UTC'")
+        pace = _pacer(con, beside)
         # under the warehouse's own name, so that a view naming it (as dbt's do) still resolves
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS \"{warehouse.stem}\"")
         con.execute(f'USE "{warehouse.stem}"')
-        _keep_only_marts(con)
+        _keep_only_marts(con, pace)
         for schema, table in _listed(con, "table", published=True):
+            pace()
             result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
@@ -145,10 +154,28 @@ def _copy_database(source: Path, target: Path) -> None:
         target_wal.unlink()
 
 
-def _keep_only_marts(con: duckdb.DuckDBPyConnection) -> None:
+def _pacer(con: duckdb.DuckDBPyConnection, beside: threading.Event | None) -> Callable[[], None]:
+    """Called before each heavy statement: one thread while ``beside`` is not set, DuckDB's own number after."""
+    if beside is None:
+        return lambda: None
+    default = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    current = [default]
+
+    def pace() -> None:
+        wanted = default if beside.is_set() else 1
+        if wanted != current[0]:
+            con.execute(f"SET threads = {int(wanted)}")
+            current[0] = wanted
+
+    pace()
+    return pace
+
+
+def _keep_only_marts(con: duckdb.DuckDBPyConnection, pace: Callable[[], None]) -> None:
     """Turns the copied warehouse into the snapshot: views of the published schemas become tables (they may read
     the schemas about to go), then everything outside those schemas is dropped."""
     for schema, view in _listed(con, "view", published=True):
+        pace()
         staged = f"_q2c_view_{view}"
         con.execute(f'CREATE TABLE "{schema}"."{staged}" AS SELECT * FROM "{schema}"."{view}"')
         con.execute(f'DROP VIEW "{schema}"."{view}"')

@@ -4,6 +4,7 @@ inside, so ``q2c run`` takes its lock (and refuses a second run) before paying f
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ class StepContext:
     dry_run: bool = False
     # what earlier steps handed on (the build's reference time for the snapshot)
     shared: dict[str, Any] = field(default_factory=dict)
+    # given to a step that runs beside the next one (``Step.overlaps_next``): set once that step has ended.
+    # Until then the step leaves the CPU to it (the snapshot works on one thread while the push runs).
+    beside: threading.Event | None = None
 
 
 @dataclass
@@ -82,7 +86,7 @@ def build(ctx: StepContext) -> StepResult:
 def snapshot(ctx: StepContext) -> StepResult:
     from pipelines.run.snapshot import publish_snapshot
 
-    result = publish_snapshot(ctx.data_dir, ctx.run_id, q2c_now=ctx.shared.get("q2c_now"))
+    result = publish_snapshot(ctx.data_dir, ctx.run_id, q2c_now=ctx.shared.get("q2c_now"), beside=ctx.beside)
     return StepResult(True, {"tables": len(result.tables), "rows": result.rows})
 
 

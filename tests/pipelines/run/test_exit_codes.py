@@ -3,6 +3,8 @@ rules (independent ingest sources all run, a failure stops the rest, an unexpect
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 from pipelines.cli import cli
 from pipelines.run.exit_codes import ExitCode
 from pipelines.run.history import recent_runs
-from pipelines.run.orchestrate import execute_run
+from pipelines.run.orchestrate import BESIDE_NICENESS, execute_run
 from pipelines.run.steps import Step, StepResult
 from tests.pipelines.conftest import start_cluster
 from tests.pipelines.run.conftest import finish
@@ -161,3 +163,32 @@ def test_a_step_that_overlaps_the_next_runs_beside_it_and_the_run_waits_for_both
     assert outcome.exit_code == ExitCode.STEP_FAILED and outcome.message == "snapshot failed: disk full"
     latest = recent_runs(tmp_path)[0]
     assert [(s.step, s.outcome) for s in latest.steps] == [("snapshot", "failed"), ("push", "ok"), ("x", "skipped")]
+
+
+def test_the_step_beside_gives_way_and_hears_when_the_next_step_ended(tmp_path):
+    seen: dict[str, object] = {}
+    push_done = threading.Event()
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def snapshot(ctx) -> StepResult:
+        seen["snapshot_niceness"] = niceness()
+        seen["told_early"] = ctx.beside.is_set()
+        seen["told"] = ctx.beside.wait(10)
+        seen["push_was_done"] = push_done.is_set()  # the event is set only after the push returned
+        return StepResult(True)
+
+    def push(ctx) -> StepResult:
+        seen["push_niceness"], seen["push_beside"] = niceness(), ctx.beside
+        time.sleep(0.2)
+        push_done.set()
+        return StepResult(True)
+
+    before = niceness()
+    plan = [Step("snapshot", snapshot, overlaps_next=True), Step("push", push)]
+    assert execute_run(tmp_path, steps=plan).exit_code == ExitCode.OK
+    assert seen["told_early"] is False and seen["told"] is True and seen["push_was_done"] is True
+    assert seen["push_beside"] is None and seen["push_niceness"] == before == niceness()
+    if sys.platform.startswith("linux"):  # niceness is per thread there; elsewhere the thread keeps it
+        assert seen["snapshot_niceness"] == BESIDE_NICENESS

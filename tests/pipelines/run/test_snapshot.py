@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from pipelines.run.snapshot import parquet_path, publish_snapshot, snapshot_info, snapshot_path
+from pipelines.run.snapshot import _pacer, parquet_path, publish_snapshot, snapshot_info, snapshot_path
 
 
 def write_warehouse(data_dir, amount: str) -> None:
@@ -110,3 +111,30 @@ def test_no_warehouse_no_snapshot(tmp_path):
     with pytest.raises(FileNotFoundError, match="warehouse"):
         publish_snapshot(tmp_path, "run-a")
     assert snapshot_info(snapshot_path(tmp_path)) is None
+
+
+def test_beside_another_step_the_snapshot_runs_on_one_thread_until_that_step_ends():
+    con = duckdb.connect(config={"threads": 2})
+
+    def threads() -> int:
+        return int(con.execute("select current_setting('threads')").fetchone()[0])
+
+    assert _pacer(con, None) is not None and threads() == 2  # alone: DuckDB's own number, untouched
+    push_ended = threading.Event()
+    pace = _pacer(con, push_ended)
+    assert threads() == 1
+    pace()
+    assert threads() == 1
+    push_ended.set()
+    pace()
+    assert threads() == 2
+    con.close()
+
+
+def test_a_snapshot_beside_another_step_publishes_the_same_marts(tmp_path):
+    write_warehouse(tmp_path, "5.00")
+    alone = publish_snapshot(tmp_path, "run-a")
+    beside = publish_snapshot(tmp_path, "run-b", beside=threading.Event())  # the other step never ends first
+    assert beside.tables == alone.tables and beside.rows == 6
+    with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
+        assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 5
