@@ -12,6 +12,8 @@ def format_summary(summaries: Sequence[SourceSummary]) -> str:
     for s in summaries:
         status = "ok" if s.ok else f"FAILED: {s.error}"
         lines.append(f"{s.source}: {status} — {s.pages:,} pages, {s.retries:,} retries, {s.seconds:,.1f}s")
+        if s.phases:
+            lines.append("  " + ", ".join(f"{phase} {seconds:,.1f}s" for phase, seconds in s.phases.items()))
         for note in s.recovered:
             lines.append(f"  recovery: {note}")
         changed = [t for t in s.tables if t.rows_loaded or t.new]

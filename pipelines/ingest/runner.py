@@ -70,6 +70,9 @@ class SourceSummary:
     quarantined: int = 0
     recovered: list[str] = field(default_factory=list)
     error: str | None = None
+    # seconds of dlt's phases (extract: the requests and the rows; normalize; load: into raw.duckdb); the rest of
+    # ``seconds`` is the run's own bookkeeping (recovering a package, counting rows before and after)
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +126,19 @@ def table_counts(data_dir: Path, dataset: str) -> dict[str, int]:
         return {n: con.execute(f'select count(*) from "{dataset}"."{n}"').fetchone()[0] for n in names}
 
 
+PHASES = ("extract", "normalize", "load")
+
+
+def phase_seconds(pipeline: dlt.Pipeline) -> dict[str, float]:
+    """Seconds of each of dlt's phases in the pipeline's last run (those it reached)."""
+    trace = pipeline.last_trace
+    spent: dict[str, float] = {}
+    for step in trace.steps if trace is not None else ():
+        if step.step in PHASES and step.started_at is not None and step.finished_at is not None:
+            spent[step.step] = spent.get(step.step, 0.0) + (step.finished_at - step.started_at).total_seconds()
+    return {phase: round(spent[phase], 3) for phase in PHASES if phase in spent}
+
+
 def _known_fields(pipeline: dlt.Pipeline, source: str) -> dict[str, set[str]]:
     resources = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
     return {name: set(r.get("known_fields", ())) for name, r in resources.items()}
@@ -173,7 +189,10 @@ def run_source(
         dataset = f"raw_{source}"
         before = table_counts(data_dir, dataset)
         fields_before = _known_fields(pipeline, source)
-        pipeline.run(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
+        try:
+            pipeline.run(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
+        finally:
+            summary.phases = phase_seconds(pipeline)
         after = table_counts(data_dir, dataset)
         normalized = pipeline.last_trace.last_normalize_info
         loaded = normalized.row_counts if normalized else {}

@@ -64,6 +64,7 @@ def ingest_step(source: str) -> Step:
         }
         if summary.new_fields:
             counts["new_fields"] = len(summary.new_fields)
+        counts.update({f"{phase}_seconds": seconds for phase, seconds in summary.phases.items()})
         return StepResult(summary.ok, counts, summary.error, is_config_problem(summary.error))
 
     return Step(f"ingest.{source}", run)
