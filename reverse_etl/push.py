@@ -16,8 +16,10 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +210,16 @@ def _run(
     return summary
 
 
+@dataclass
+class _TypeRead:
+    """What the push read of one record type: the rows to plan, the count of those the ledger settles (by
+    action), and the rows it would send with their payloads (by key)."""
+
+    rows: list[PublishRow]
+    settled: Counter[str] = field(default_factory=Counter)
+    loaded: dict[tuple[str, str], PublishRow] = field(default_factory=dict)
+
+
 class _Engine:
     def __init__(
         self, data_dir: Path, ledger: Ledger, client: ErpClient, summary: PushSummary, crash: CrashPoints
@@ -229,56 +241,93 @@ class _Engine:
         repair_keys: set[tuple[str, str]],
         replay_keys: set[tuple[str, str]],
     ) -> None:
-        """``rows``: the rows to plan (a replay names them); None: every publish row, read per record type."""
-        for record_type in PUSH_ORDER:
-            postings = self.ledger.postings()
-            states = {p.external_id: p.state for p in postings.values()}
-            if rows is not None:
-                type_rows = rows.get(record_type, [])
-            else:
-                ledger = [
-                    (p.external_id, p.state, p.payload_hash) for p in postings.values() if p.record_type == record_type
-                ]
-                keep = {eid for rt, eid in repair_keys | replay_keys if rt == record_type}
-                type_rows, settled = read_unsettled_rows(self.data_dir, record_type, ledger, keep)
-                for action, n in settled.items():
-                    self.summary.planned[(record_type, action)] += n
-            # the publish tables' word on each dependency q2c has not posted: there at all, already in the ERP
-            open_deps = {d for r in type_rows for d in r.depends_on if states.get(d) not in (POSTED, FOREIGN)}
-            membership = publish_membership(self.data_dir, open_deps)
-            published = set(membership)
-            in_erp = {d for d, present in membership.items() if present}
-            work: list[tuple[PublishRow, str, Posting | None]] = []
-            for row in type_rows:
-                posting = postings.get(row.key)
-                action = plan.decide(row, posting, repair=row.key in repair_keys, replay=row.key in replay_keys)
-                self.summary.planned[(record_type, action)] += 1
-                if action == plan.NOT_OWNED:  # reported on every run until a person asks for a repair
-                    self.summary.problems.append(Problem(record_type, row.external_id, NOT_OWNED))
-                if action not in SENDING:
-                    continue
-                dependency = plan.blocked_by(row, states, published, in_erp)
-                if dependency is not None:
-                    self._problem(row, BLOCKED, message=f"waits for {dependency}, not in the ERP yet")
-                    continue
-                work.append((row, action, posting))
-            work = self._with_payloads(record_type, work)
-            self.ledger.add_pending(
-                (r.record_type, r.external_id, r.subject_key, r.payload_hash) for r, _, p in work if p is None
-            )
-            self._dispatch(work)
-            if self.stop.is_set():
-                return
+        """``rows``: the rows to plan (a replay names them); None: every publish row, read per record type.
+
+        Reading a record type's rows (and the payloads of those it will send) is DuckDB's work, outside the GIL:
+        the next record type's are read beside the sending of this one's. What is read there depends only on that
+        type's own postings, which sending another type does not touch; whether a row waits for a dependency is
+        decided once the types before it are sent."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="q2c-push-read") as reader:
+            ahead: Future[_TypeRead] | None = None
+            for index, record_type in enumerate(PUSH_ORDER):
+                postings = self.ledger.postings()
+                states = {p.external_id: p.state for p in postings.values()}
+                if rows is not None:
+                    read = _TypeRead(rows.get(record_type, []))
+                else:
+                    read = (
+                        ahead.result()
+                        if ahead is not None
+                        else self._read(record_type, postings, repair_keys, replay_keys)
+                    )
+                    ahead = None
+                    if index + 1 < len(PUSH_ORDER):
+                        following = PUSH_ORDER[index + 1]
+                        ahead = reader.submit(self._read, following, postings, repair_keys, replay_keys)
+                    for action, n in read.settled.items():
+                        self.summary.planned[(record_type, action)] += n
+                type_rows = read.rows
+                # the publish tables' word on each dependency q2c has not posted: there at all, already in the ERP
+                open_deps = {d for r in type_rows for d in r.depends_on if states.get(d) not in (POSTED, FOREIGN)}
+                membership = publish_membership(self.data_dir, open_deps)
+                published = set(membership)
+                in_erp = {d for d, present in membership.items() if present}
+                work: list[tuple[PublishRow, str, Posting | None]] = []
+                for row in type_rows:
+                    posting = postings.get(row.key)
+                    action = plan.decide(row, posting, repair=row.key in repair_keys, replay=row.key in replay_keys)
+                    self.summary.planned[(record_type, action)] += 1
+                    if action == plan.NOT_OWNED:  # reported on every run until a person asks for a repair
+                        self.summary.problems.append(Problem(record_type, row.external_id, NOT_OWNED))
+                    if action not in SENDING:
+                        continue
+                    dependency = plan.blocked_by(row, states, published, in_erp)
+                    if dependency is not None:
+                        self._problem(row, BLOCKED, message=f"waits for {dependency}, not in the ERP yet")
+                        continue
+                    work.append((row, action, posting))
+                work = self._with_payloads(record_type, work, read.loaded)
+                self.ledger.add_pending(
+                    (r.record_type, r.external_id, r.subject_key, r.payload_hash) for r, _, p in work if p is None
+                )
+                self._dispatch(work)
+                if self.stop.is_set():
+                    if ahead is not None:
+                        ahead.cancel()
+                    return
+
+    def _read(
+        self,
+        record_type: str,
+        postings: dict[tuple[str, str], Posting],
+        repair_keys: set[tuple[str, str]],
+        replay_keys: set[tuple[str, str]],
+    ) -> _TypeRead:
+        """One record type's rows the ledger does not settle, and the payloads of those it would send."""
+        ledger = [(p.external_id, p.state, p.payload_hash) for p in postings.values() if p.record_type == record_type]
+        keep = {eid for rt, eid in repair_keys | replay_keys if rt == record_type}
+        type_rows, settled = read_unsettled_rows(self.data_dir, record_type, ledger, keep)
+        sending = [
+            row
+            for row in type_rows
+            if row.payload is None
+            and plan.decide(row, postings.get(row.key), repair=row.key in repair_keys, replay=row.key in replay_keys)
+            in SENDING
+        ]
+        loaded = {row.key: row for row in with_payloads(self.data_dir, sending)} if sending else {}
+        return _TypeRead(type_rows, settled, loaded)
 
     def _with_payloads(
-        self, record_type: str, work: list[tuple[PublishRow, str, Posting | None]]
+        self,
+        record_type: str,
+        work: list[tuple[PublishRow, str, Posting | None]],
+        loaded: dict[tuple[str, str], PublishRow],
     ) -> list[tuple[PublishRow, str, Posting | None]]:
-        """The work with each row's payload (rows read without one); a row that fails its checks now, or whose
-        publish row changed since it was planned, is not sent in this push."""
-        missing = [row for row, _, _ in work if row.payload is None]
-        if not missing:
-            return work
-        loaded = {row.key: row for row in with_payloads(self.data_dir, missing)}
+        """The work with each row's payload (rows read without one; ``loaded``: those read already); a row that
+        fails its checks now, or whose publish row changed since it was planned, is not sent in this push."""
+        missing = [row for row, _, _ in work if row.payload is None and row.key not in loaded]
+        if missing:
+            loaded = {**loaded, **{row.key: row for row in with_payloads(self.data_dir, missing)}}
         out = []
         for row, action, posting in work:
             row = loaded.get(row.key, row)
