@@ -190,41 +190,38 @@ def read_unsettled_rows(
         ledger_table = pa.table({"external_id": ids, "state": states, "payload_hash": hashes}, schema=_LEDGER)
         con.register("q2c_ledger", ledger_table)
         _register_ids(con, "q2c_keep", keep)
-        # the join, then the checks of the rows it leaves, run once into a temporary table (the warehouse stays
-        # read-only); the payload is read only for those rows
-        con.execute(
-            f"""
-            create temp table q2c_plan as
+        # two passes over the join, each reading only the columns it needs: the count of the rows the ledger
+        # settles, then the rows it leaves with their checks (the payload is read only for those rows). Nothing
+        # holds every row: a temporary table of them all, or a CTE read twice (DuckDB materialises it, payloads
+        # included), took most of the read (a 1.18M-row table, the ERP holding all but 1,304: 1.16 s -> 0.1 s).
+        joined = f"""
             with p as (select *, {in_erp} as in_erp from publish."{table}"),
             joined as (
                 select p.record_type, p.external_id, p.subject_key, p.payload_hash, p.validation_status,
                     p.quarantine_reason, p.depends_on, p.in_erp, ({_SETTLED}) as settled
                 from p left join q2c_ledger as l using (external_id)
-            ),
+            )"""
+        counts = f"{joined} select settled, count(*) from joined where settled is not null group by settled"
+        settled.update(dict(con.execute(counts, {"record_type": record_type}).fetchall()))
+        left_over = f"""{joined},
+            left_over as (select * exclude (settled) from joined where settled is null),
             checked as (
                 select external_id, ({_CHECK_REASON}) as check_reason
-                from p
-                where external_id in (select external_id from joined where settled is null and not in_erp)
-            ),
-            left_over as (select * from joined join checked using (external_id))
-            select * exclude (settled), coalesce(settled, case when check_reason is not null then 'quarantined' end)
-                as settled
-            from (
-                select * from left_over
-                union all by name
-                select *, null as check_reason from joined where settled is not null or in_erp
+                from publish."{table}"
+                where external_id in (select external_id from left_over where not in_erp)
             )
-            """,
-            {"record_type": record_type},
-        )
-        sql = "select settled, count(*) from q2c_plan where settled is not null group by settled"
-        settled.update(dict(con.execute(sql).fetchall()))
+            select record_type, external_id, subject_key, payload_hash, validation_status, quarantine_reason,
+                depends_on, in_erp, check_reason
+            from left_over left join checked using (external_id)
+            order by external_id"""
         for rec_type, ext_id, subject, phash, status, reason, depends, present, check in con.execute(
-            "select record_type, external_id, subject_key, payload_hash, validation_status, quarantine_reason,"
-            " depends_on, in_erp, check_reason from q2c_plan where settled is null order by external_id"
+            left_over, {"record_type": record_type}
         ).fetchall():
+            if check is not None:  # fails the payload checks: quarantined, as the ledger would count it
+                settled["quarantined"] += 1
+                continue
             row = PublishRow(rec_type, ext_id, subject, None, phash, status, reason, tuple(depends or ()), present)
-            rows.append(_quarantined(row, record_type, check))
+            rows.append(_quarantined(row, record_type, None))
     return rows, settled
 
 
