@@ -1,9 +1,9 @@
 """One scheduled run: take the lock, record the run, run each step in order, stop at the first failure,
 and turn the outcome into an exit code. A step marked ``overlaps_next`` (the snapshot) runs beside the step
 after it (the push): neither reads what the other writes, and the run waits for both. The step beside gives way:
-its thread runs at the lowest CPU priority, and it is told (``StepContext.beside``) when the other step is done. The CLI
-(``pipelines/cli_run.py``) only parses flags and calls :func:`execute_run`; tests call it too, with their own
-steps."""
+its thread runs at the lowest CPU priority, and it is told (``StepContext.beside``) when the other step is done.
+The CLI (``pipelines/cli_run.py``) only parses flags and calls :func:`execute_run`; tests call it too, with their
+own steps."""
 
 from __future__ import annotations
 
