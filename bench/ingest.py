@@ -125,6 +125,7 @@ def main() -> None:
                     "bare_seconds": round(bare, 2),
                     "bare_rows_per_s": round(rows / bare),
                     "ratio": round(bare / summary.seconds, 2),
+                    "phases": {k: round(v, 2) for k, v in summary.phases.items()},
                 }
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"ingest at {args.scale} (seed {args.seed}), bare client with {args.workers} workers")
@@ -135,6 +136,8 @@ def main() -> None:
             f"  {source:<8} {r['rows']:>9,} {r['requests']:>9,} {r['ingest_seconds']:>9} {r['ingest_rows_per_s']:>9,}"
             f" {r['bare_seconds']:>8} {r['bare_rows_per_s']:>9,} {r['ratio']:>6}"
         )
+    for source, r in results.items():
+        print(f"  {source:<8} phases: " + ", ".join(f"{k} {v} s" for k, v in r["phases"].items()))
     print(f"  peak RSS {peak:,.0f} MB (the ingest process)")
     RESULTS.mkdir(exist_ok=True)
     out = {"scale": args.scale, "seed": args.seed, "workers": args.workers, "sources": results, "peak_rss_mb": peak}

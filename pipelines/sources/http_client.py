@@ -50,6 +50,27 @@ class RequestStats:
                 body = request.body.encode() if isinstance(request.body, str) else request.body
                 self.requests.append((request.method, request.url, dict(request.headers), body))
 
+    def drain(self) -> tuple[Counter[str], Counter[str], list | None]:
+        """What was counted (and kept) since the last drain, taken out: a worker process sends it to the run's
+        own stats (:meth:`add`)."""
+        with self._lock:
+            taken = (self.pages, self.retries, self.requests)
+            self.pages, self.retries = Counter(), Counter()
+            self.requests = None if self.requests is None else []
+            return taken
+
+    def add(self, pages: Counter[str], retries: Counter[str], requests: list | None = None) -> None:
+        """Counts (and kept requests) drained from another process's stats."""
+        with self._lock:
+            self.pages.update(pages)
+            self.retries.update(retries)
+            if self.requests is not None and requests:
+                self.requests.extend(requests)
+
+    @property
+    def keeps_requests(self) -> bool:
+        return self.requests is not None
+
     def total(self) -> tuple[int, int]:
         with self._lock:
             return sum(self.pages.values()), sum(self.retries.values())
@@ -142,6 +163,7 @@ class CountingClient(Client):
 
     def __init__(self, stats: RequestStats, *, max_attempts: int = 10, timeout: float = 60.0) -> None:
         self.stats = stats
+        self.max_attempts, self.timeout = max_attempts, timeout  # a worker process's own client is made alike
         super().__init__(
             request_timeout=timeout,
             request_max_attempts=max_attempts,

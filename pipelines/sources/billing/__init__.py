@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dlt
@@ -20,24 +21,33 @@ def source(
     api_key: TSecretStrValue = settings.SANDBOX_API_KEY,
     api_version: str = settings.API_VERSION,
     client: CountingClient | None = None,
+    listing_workers: int = settings.LISTING_WORKERS,
 ) -> Any:
     """Customers, products, prices, subscriptions (+ items), invoices (+ lines), invoice items, invoice payments,
     payment intents, charges, refunds, credit notes (+ lines), balance transactions and events.
 
     The first run backfills every collection; later runs apply the newest state of each object from
     ``/v1/events`` (a backfill again if the cursor left Stripe's 30-day event window). ``client`` is the
-    retrying, counting HTTP client (the runner passes one; a fresh one otherwise).
+    retrying, counting HTTP client (the runner passes one; a fresh one otherwise). A backfill lists the
+    collections in ``listing_workers`` worker processes (-1: one per core; 0: in this process, in threads).
     """
-    session = (client or CountingClient(RequestStats())).session
+    client = client or CountingClient(RequestStats())
+    session = client.session
     api = helpers.StripeApi(base_url, api_key, api_version, session)
     events_state = dlt.current.source_state().get("resources", {}).get("events", {})
     try:
         plan = helpers.plan_run(api, events_state)  # before anything is listed: the cursor comes first
     except (helpers.StripeApiError, RequestException) as exc:
         return helpers.failed_run(exc)  # raised again during extraction: the run's summary carries it
-    build = helpers.backfill_resources if plan.backfill else helpers.event_state_resources
+    workers = (os.cpu_count() or 1) if listing_workers < 0 else listing_workers
+    if plan.backfill and workers > 0:
+        listed = [helpers.backfill_in_workers(api, plan, client, workers)]
+    elif plan.backfill:
+        listed = helpers.backfill_resources(api, plan)
+    else:
+        listed = helpers.event_state_resources(api, plan)
     return [
-        *build(api, plan),
+        *listed,
         helpers.events_resource(api, plan),
         helpers.balance_transactions_resource(api, plan),
     ]

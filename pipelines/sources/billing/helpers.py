@@ -35,9 +35,10 @@ import orjson
 import pyarrow as pa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.sources.billing import settings
+from pipelines.sources.billing import listing, settings
 from pipelines.sources.billing.event_order import ObjectState, is_event, latest_states
 from pipelines.sources.billing.settings import Collection
+from pipelines.sources.http_client import CountingClient
 from pipelines.sources.raw_lookup import query_raw
 from pipelines.sources.raw_tables import (
     QUARANTINE_HINTS,
@@ -66,6 +67,7 @@ class StripeApi:
 
     def __init__(self, base_url: str, api_key: str, api_version: str, session: Any) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key, self.api_version = api_key, api_version
         self.session = session
         self.headers = {"Authorization": f"Bearer {api_key}", "Stripe-Version": api_version}
 
@@ -119,7 +121,10 @@ class Batches:
         self._keys: dict[str, set[str]] = defaultdict(set)
 
     def add(self, table: RawTable, objects: Sequence[Any], extra: Extra = None) -> Iterator[Any]:
-        rows, bad = to_rows(SOURCE, table, objects, extra)
+        yield from self.add_rows(table, *to_rows(SOURCE, table, objects, extra))
+
+    def add_rows(self, table: RawTable, rows: pa.Table | None, bad: list[dict]) -> Iterator[Any]:
+        """Rows already converted (by a worker process, :mod:`.listing`) and those it set aside."""
         if bad:
             yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
         if rows is None:
@@ -364,7 +369,7 @@ def _fetch_children(api: StripeApi, collection: Collection, parents: Sequence[di
     return found
 
 
-def _child_rows(
+def child_rows(
     api: StripeApi,
     collection: Collection,
     parents: Sequence[dict],
@@ -413,9 +418,48 @@ def _backfill_resource(api: StripeApi, collection: Collection, plan: RunPlan) ->
             track_fields(page)
             yield from batches.add(table, page, state)
             if collection.child is not None:
-                yield from batches.add(
-                    collection.child, *_child_rows(api, collection, page, lambda _: (False, version))
-                )
+                yield from batches.add(collection.child, *child_rows(api, collection, page, lambda _: (False, version)))
+        yield from batches.close()
+
+    return listed
+
+
+def backfill_in_workers(api: StripeApi, plan: RunPlan, client: CountingClient, workers: int) -> Any:
+    """Every collection listed in full by ``workers`` worker processes (:mod:`.listing`), as one resource.
+
+    Its rows go to each collection's tables, as the per-collection resources' do (:func:`backfill_resources`,
+    the in-process way); each collection's fields go to the state of the resource named after its table, where
+    those resources keep them, so a later run (and the drift report) reads them in the same place."""
+    jobs = [
+        listing.ListingJob(
+            table=name,
+            base_url=api.base_url,
+            api_key=api.api_key,
+            api_version=api.api_version,
+            version=plan.backfill_version,
+            max_attempts=client.max_attempts,
+            timeout=client.timeout,
+            keep_requests=client.stats.keeps_requests,
+        )
+        for name in listing.backfill_order()
+    ]
+    tables = {t.name: t for t in _billing_tables()}
+
+    @dlt.resource(name="listing", parallelized=True)
+    def listed() -> Iterator[Any]:
+        batches = Batches(plan.load_seq, append=plan.append)
+        for message in listing.list_in_workers(jobs, workers):
+            if isinstance(message, listing.Rows):
+                yield from batches.add_rows(tables[message.table], message.rows, [])
+            elif isinstance(message, listing.SetAside):
+                yield dlt.mark.with_hints(message.rows, QUARANTINE_HINTS, create_table_variant=True)
+            elif isinstance(message, listing.Requests):
+                client.stats.add(message.pages, message.retries, message.requests)
+            elif isinstance(message, listing.Listed):
+                state = dlt.current.source_state().setdefault("resources", {}).setdefault(message.table, {})
+                known = set(state.get("known_fields", ()))
+                if not message.fields <= known:
+                    state["known_fields"] = sorted(known | message.fields)
         yield from batches.close()
 
     return listed
@@ -443,7 +487,7 @@ def _event_state_resource(api: StripeApi, collection: Collection, plan: RunPlan)
             yield from batches.add(table, objects, lambda o: state[o["id"]])
             if collection.child is not None:
                 held = plan.held_children.get(collection.child.name, {})
-                children = _child_rows(api, collection, objects, lambda i: (by_id[i].deleted, by_id[i].version), held)
+                children = child_rows(api, collection, objects, lambda i: (by_id[i].deleted, by_id[i].version), held)
                 yield from batches.add(collection.child, *children)
         yield from batches.close()
 

@@ -15,6 +15,10 @@ PAGE_LIMIT = 100  # Stripe's maximum page size
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe lists events of the last 30 days only
 EVENTS_OVERLAP_SECONDS = 300  # later runs re-read this much before the cursor: late events are still seen
 BATCH_ROWS = 5000  # rows per Arrow table handed to dlt (dlt's cost is per table, so few large ones)
+# a backfill lists its collections in worker processes (listing.py): one per core by default (0: in the run's
+# process, in threads); the largest collections start first, so the workers end at about the same time
+LISTING_WORKERS = -1  # -1: os.cpu_count()
+BACKFILL_ORDER = ("invoices", "charges", "payment_intents", "invoice_payments", "invoiceitems", "subscriptions")
 LINE_FETCH_WORKERS = 8  # concurrent `.../lines` requests for invoices with more lines than the embedded page
 VERSION_SLOTS = 1000  # _q2c_state_version = created * VERSION_SLOTS + rank of the state within its second
 
