@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from pipelines.sources.billing import settings
 
 
@@ -59,6 +61,15 @@ def _matches(obj: Any, previous: dict) -> bool:
     return True
 
 
+def _state_key(obj: dict) -> str:
+    """The object's state as text with sorted keys: events carrying the same state share it. orjson: the
+    standard library's ``json.dumps`` took 1.6 s of 2.5 s ordering the 87,000 events of an incremental run at L."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # what orjson cannot write (an integer beyond 64 bits, a key that is not text) json can
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def order_states(events: Sequence[dict]) -> list[tuple[dict, int]]:
     """Events about one object within one second → (event, place of its state), 0 = the oldest state.
 
@@ -69,7 +80,7 @@ def order_states(events: Sequence[dict]) -> list[tuple[dict, int]]:
     states: dict[str, list[dict]] = defaultdict(list)
     key_of: dict[str, str] = {}
     for e in events:
-        key = json.dumps(e["data"]["object"], sort_keys=True)
+        key = _state_key(e["data"]["object"])
         states[key].append(e)
         key_of[e["id"]] = key
     keys = sorted(states)

@@ -21,7 +21,6 @@ stay declared as data in :mod:`.settings`.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
@@ -105,9 +104,10 @@ class Batches:
     """Turns a resource's pages into raw rows and hands them to dlt as a few large Arrow tables per raw table
     (what :func:`~pipelines.sources.raw_tables.emit` does per page); set-aside rows go out at once.
 
-    Tables named in ``append`` (empty in raw when the run was planned) are written with ``append``: each key
-    once per run (the first listed is kept, as a merge would keep one), and the load inserts only keys the
-    table does not hold (:mod:`pipelines.ingest.destination`), so a load repeated after a crash adds nothing.
+    Tables named in ``append`` (empty in raw when the run was planned), and those of immutable objects
+    (``settings.INSERT_ABSENT``), are written with ``append``: each key once per run (the first listed is kept,
+    as a merge would keep one), and the load inserts only keys the table does not hold
+    (:mod:`pipelines.ingest.destination`), so a load repeated after a crash adds nothing.
     Every row gets the run's ``load_seq``.
     """
 
@@ -129,7 +129,7 @@ class Batches:
             yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
         if rows is None:
             return
-        if table.name in self.append:
+        if table.name in self.append or table.write_disposition == settings.INSERT_ABSENT:
             rows = self._first_of_each_key(table, rows)
         self._tables[table.name] = table
         self._parts[table.name].append(rows)
@@ -321,7 +321,7 @@ def _raw_children(child: RawTable, parent_column: str, parent_ids: Sequence[str]
     )
     found: dict[str, dict[str, tuple]] = defaultdict(dict)
     for parent_id, child_id, payload, deleted in rows:
-        found[parent_id][child_id] = (json.loads(payload) if isinstance(payload, str) else payload, deleted)
+        found[parent_id][child_id] = (orjson.loads(payload) if isinstance(payload, str) else payload, deleted)
     return found
 
 

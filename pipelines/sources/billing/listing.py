@@ -115,8 +115,12 @@ def list_in_workers(jobs: list[ListingJob], workers: int) -> Iterator[Message]:
                 job = busy[conn]
                 try:
                     message = conn.recv()
-                except EOFError:
-                    raise ListingError(f"the worker listing {job.table} ended without finishing it") from None
+                except (EOFError, OSError):
+                    raise ListingError(
+                        f"the worker listing {job.table} ended without finishing it (a script that runs the ingest"
+                        " starts workers by importing its main module again: guard its entry point with"
+                        " `if __name__ == '__main__':`, or set sources.billing.listing_workers = 0)"
+                    ) from None
                 if isinstance(message, ListingError):
                     raise message
                 yield message

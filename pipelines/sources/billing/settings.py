@@ -26,6 +26,10 @@ VERSION_SLOTS = 1000  # _q2c_state_version = created * VERSION_SLOTS + rank of t
 # here): a run killed after its rows reached the staging table but before the job was marked done copies
 # them again on recovery, and an upsert then inserts every such row twice (seen in the SIGKILL test).
 MERGE = "merge"
+# Immutable objects (events, balance transactions): dlt's append of the rows, which raw.duckdb's destination turns
+# into "insert the rows whose id the table does not hold" (pipelines/ingest/destination.py), each id once per run
+# (helpers.Batches). Repeating a load, or reading an object again, adds nothing.
+INSERT_ABSENT = "append"
 
 # extra typed columns of every table that follows object state (filled by the source, not read from objects)
 STATE_COLUMNS = {"deleted": Kind.BOOLEAN, "_q2c_state_version": Kind.INTEGER}
@@ -229,11 +233,11 @@ BALANCE_TRANSACTIONS = RawTable(
         Column("fee", Kind.MINOR_UNITS),
         Column("net", Kind.MINOR_UNITS),
     ],
-    write_disposition=MERGE,
+    write_disposition=INSERT_ABSENT,
     why=(
-        "merge on the id: balance transactions are immutable and have no events, so they load incrementally on "
-        "`created` (created[gte] the last seen, the rows already seen in that second skipped); merge makes a re-read "
-        "harmless"
+        "append the ids raw does not hold: balance transactions are immutable and have no events, so they load "
+        "incrementally on `created` (created[gte] the last seen, the rows already seen in that second skipped); a "
+        "row read again is the row raw holds, so it is not written again"
     ),
     extra_columns=LOAD_COLUMNS,
 )
@@ -246,8 +250,12 @@ EVENTS = RawTable(
         Column("object_id", Kind.ID, path="data.object.id"),
         Column("object_type", Kind.TEXT, path="data.object.object"),
     ],
-    write_disposition=MERGE,
-    why="merge on the event id: events are delivered more than once (overlap re-reads, duplicate delivery)",
+    write_disposition=INSERT_ABSENT,
+    why=(
+        "append the event ids raw does not hold: events are delivered more than once (overlap re-reads, duplicate "
+        "delivery) but never change, so a merge's staging copy and delete were wasted (5.6 s of an incremental "
+        "run's 7.4 s load at L, for 87,000 events)"
+    ),
     extra_columns=LOAD_COLUMNS,
 )
 
