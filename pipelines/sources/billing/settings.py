@@ -20,6 +20,8 @@ BATCH_ROWS = 5000  # rows per Arrow table handed to dlt (dlt's cost is per table
 LISTING_WORKERS = -1  # -1: os.cpu_count()
 BACKFILL_ORDER = ("invoices", "charges", "payment_intents", "invoice_payments", "invoiceitems", "subscriptions")
 LINE_FETCH_WORKERS = 8  # concurrent `.../lines` requests for invoices with more lines than the embedded page
+EVENT_LIST_WORKERS = 8  # concurrent /v1/events requests when a run plans from the events (list_events_since)
+EVENT_PAGES_NOT_CUT = 4  # an events list with about this many pages left pages on instead of being cut in two
 VERSION_SLOTS = 1000  # _q2c_state_version = created * VERSION_SLOTS + rank of the state within its second
 
 # Merge by primary key with dlt's delete-insert, which deduplicates the staged rows. Not "upsert" (faster
