@@ -255,8 +255,8 @@ EVENTS = RawTable(
     write_disposition=INSERT_ABSENT,
     why=(
         "append the event ids raw does not hold: events are delivered more than once (overlap re-reads, duplicate "
-        "delivery) but never change, so a merge's staging copy and delete were wasted (5.6 s of an incremental "
-        "run's 7.4 s load at L, for 87,000 events)"
+        "delivery) but never change, so a merge's staging copy and delete are wasted (at L, an incremental run's "
+        "87,000 events: a 1.3 s copy and a 5.6 s merge; appended, 1.2 s)"
     ),
     extra_columns=LOAD_COLUMNS,
 )
