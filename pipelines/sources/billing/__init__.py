@@ -40,10 +40,8 @@ def source(
     except (helpers.StripeApiError, RequestException) as exc:
         return helpers.failed_run(exc)  # raised again during extraction: the run's summary carries it
     workers = (os.cpu_count() or 1) if listing_workers < 0 else listing_workers
-    if plan.backfill and workers > 0:
-        listed = [helpers.backfill_in_workers(api, plan, client, workers)]
-    elif plan.backfill:
-        listed = helpers.backfill_resources(api, plan)
+    if plan.backfill:
+        listed = helpers.backfill_resources(api, plan, client, workers)
     else:
         listed = helpers.event_state_resources(api, plan)
     return [

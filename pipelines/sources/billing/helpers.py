@@ -450,35 +450,13 @@ def child_rows(
 # -- resources ---------------------------------------------------------------------------------------------
 
 
-def backfill_resources(api: StripeApi, plan: RunPlan) -> list[Any]:
-    """Every collection listed in full, in parallel."""
-    return [_backfill_resource(api, c, plan) for c in settings.COLLECTIONS]
+def backfill_resources(api: StripeApi, plan: RunPlan, client: CountingClient, workers: int) -> list[Any]:
+    """Every collection listed in full (:func:`.listing.list_collection`): by ``workers`` worker processes, as one
+    resource; with no workers, one resource per collection in the run's own threads, in parallel.
 
-
-def _backfill_resource(api: StripeApi, collection: Collection, plan: RunPlan) -> Any:
-    table = collection.table
-
-    @dlt.resource(name=table.name, parallelized=True, **resource_hints(table))
-    def listed() -> Iterator[Any]:
-        version = plan.backfill_version
-        state = {"deleted": False, "_q2c_state_version": version}
-        batches = Batches(plan.load_seq, append=plan.append)
-        for page in api.pages(collection.path, dict(collection.params)):
-            track_fields(page)
-            yield from batches.add(table, page, state)
-            if collection.child is not None:
-                yield from batches.add(collection.child, *child_rows(api, collection, page, lambda _: (False, version)))
-        yield from batches.close()
-
-    return listed
-
-
-def backfill_in_workers(api: StripeApi, plan: RunPlan, client: CountingClient, workers: int) -> Any:
-    """Every collection listed in full by ``workers`` worker processes (:mod:`.listing`), as one resource.
-
-    Its rows go to each collection's tables, as the per-collection resources' do (:func:`backfill_resources`,
-    the in-process way); each collection's fields go to the state of the resource named after its table, where
-    those resources keep them, so a later run (and the drift report) reads them in the same place."""
+    Either way the rows go to each collection's tables, and each collection's fields to the state of the resource
+    named after its table (where the per-collection resources keep them), so a later run and the drift report
+    read them in the same place."""
     jobs = [
         listing.ListingJob(
             table=name,
@@ -494,10 +472,9 @@ def backfill_in_workers(api: StripeApi, plan: RunPlan, client: CountingClient, w
     ]
     tables = {t.name: t for t in _billing_tables()}
 
-    @dlt.resource(name="listing", parallelized=True)
-    def listed() -> Iterator[Any]:
+    def written(messages: Iterable[listing.Message]) -> Iterator[Any]:
         batches = Batches(plan.load_seq, append=plan.append)
-        for message in listing.list_in_workers(jobs, workers):
+        for message in messages:
             if isinstance(message, listing.Rows):
                 yield from batches.add_rows(tables[message.table], message.rows, [])
             elif isinstance(message, listing.SetAside):
@@ -511,7 +488,19 @@ def backfill_in_workers(api: StripeApi, plan: RunPlan, client: CountingClient, w
                     state["known_fields"] = sorted(known | message.fields)
         yield from batches.close()
 
-    return listed
+    def resource(name: str, messages: Callable[[], Iterable[listing.Message]], **hints: Any) -> Any:
+        @dlt.resource(name=name, parallelized=True, **hints)
+        def listed() -> Iterator[Any]:
+            yield from written(messages())
+
+        return listed
+
+    if workers > 0:
+        return [resource("listing", lambda: listing.list_in_workers(jobs, workers))]
+    return [
+        resource(job.table, lambda job=job: listing.list_collection(job), **resource_hints(tables[job.table]))
+        for job in jobs
+    ]
 
 
 def event_state_resources(api: StripeApi, plan: RunPlan) -> list[Any]:

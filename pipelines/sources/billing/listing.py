@@ -167,8 +167,9 @@ def serve(conn: Connection) -> None:
 
 
 def list_collection(job: ListingJob) -> Iterator[Message]:
-    """One collection listed in full: what the in-process backfill resource does, as messages."""
-    from pipelines.sources.billing import helpers  # the worker's own import (spawned: nothing is inherited)
+    """One collection listed in full, as messages: in a worker process, or in one of the run's threads when it
+    lists without workers (``listing_workers = 0``)."""
+    from pipelines.sources.billing import helpers  # here, not at the top: helpers imports this module
 
     found = collection(job.table)
     stats = RequestStats(keep_requests=job.keep_requests)
