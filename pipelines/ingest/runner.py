@@ -33,7 +33,8 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.ingest.destination import raw_destination
+from pipelines.ingest.destination import raw_destination, raw_duckdb
+from pipelines.ingest.raw_database import RawDatabase, dataset_counts
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 
@@ -99,31 +100,24 @@ def _bounded_files(pipeline_name: str) -> None:
     os.environ.setdefault(f"{pipeline_name.upper()}__LOAD__DELETE_COMPLETED_JOBS", "true")
 
 
-def make_pipeline(data_dir: Path, source: str) -> dlt.Pipeline:
+def make_pipeline(data_dir: Path, source: str, raw: RawDatabase | None = None) -> dlt.Pipeline:
+    """The source's pipeline; ``raw``: load through that open connection (else dlt opens and closes the file)."""
     _bounded_files(f"q2c_{source}")
     return dlt.pipeline(
         pipeline_name=f"q2c_{source}",
-        destination=raw_destination(str(raw_path(data_dir))),
+        destination=raw_destination(str(raw_path(data_dir))) if raw is None else raw_duckdb(raw.credentials()),
         dataset_name=f"raw_{source}",
         pipelines_dir=str(Path(data_dir) / "dlt"),
     )
 
 
 def table_counts(data_dir: Path, dataset: str) -> dict[str, int]:
-    """Row counts of a dataset's tables (read-only; nothing else writes while ingest runs)."""
+    """Row counts of a dataset's tables, read-only (for when no ingest holds raw open)."""
     path = raw_path(data_dir)
     if not path.exists():
         return {}
     with duckdb.connect(str(path), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = ? and table_name not like '_dlt%'",
-                [dataset],
-            ).fetchall()
-        ]
-        return {n: con.execute(f'select count(*) from "{dataset}"."{n}"').fetchone()[0] for n in names}
+        return dataset_counts(con, dataset)
 
 
 PHASES = ("extract", "normalize", "load")
@@ -177,23 +171,28 @@ def run_source(
     *,
     progress: Callable[[str], None] | None = None,
     stats: RequestStats | None = None,
+    raw: RawDatabase | None = None,
 ) -> SourceSummary:
+    """One source into raw. ``raw``: the ingest's open raw database (:func:`run_ingest`); without it the source
+    opens raw for itself and closes it when done."""
     quiet_dlt()
     summary = SourceSummary(source)
     started = time.perf_counter()
     stats = stats or RequestStats()
-    pipeline = make_pipeline(data_dir, source)
+    own = raw is None
+    raw = raw or RawDatabase(raw_path(data_dir))
+    pipeline = make_pipeline(data_dir, source, raw)
     stop_progress = _progress_thread(source, stats, started, progress)
     try:
         summary.recovered = recover(pipeline)
         dataset = f"raw_{source}"
-        before = table_counts(data_dir, dataset)
+        before = raw.table_counts(dataset)
         fields_before = _known_fields(pipeline, source)
         try:
             pipeline.run(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
         finally:
             summary.phases = phase_seconds(pipeline)
-        after = table_counts(data_dir, dataset)
+        after = raw.table_counts(dataset)
         normalized = pipeline.last_trace.last_normalize_info
         loaded = normalized.row_counts if normalized else {}
         for table in sorted(set(loaded) | set(after)):
@@ -212,6 +211,8 @@ def run_source(
         summary.error = f"{exc.step} failed: {exc.exception}"
     finally:
         stop_progress()
+        if own:
+            raw.close()
         summary.pages, summary.retries = stats.total()
         summary.seconds = time.perf_counter() - started
     return summary
@@ -239,7 +240,10 @@ def run_ingest(
     endpoints: dict[str, Endpoint] | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    raw: RawDatabase | None = None,
 ) -> list[SourceSummary]:
+    """The sources one after another into raw, through one open connection (``raw``, else opened here and closed at
+    the end); what a source loaded is checkpointed beside the next source's run (see ``raw_database``)."""
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
@@ -247,12 +251,21 @@ def run_ingest(
     quiet_dlt()
     trace_dir = os.environ.get(TRACE_REQUESTS_ENV) or None
     summaries = []
-    # sources run one after another: raw.duckdb has one writer at a time
-    for source in sources:
-        stats = RequestStats(keep_requests=trace_dir is not None)
-        summaries.append(run_source(data_dir, source, (endpoints or {}).get(source), progress=progress, stats=stats))
-        if trace_dir is not None:
-            write_request_trace(Path(trace_dir) / f"{source}.jsonl", stats)
+    own = raw is None
+    raw = raw or RawDatabase(raw_path(data_dir))
+    try:
+        # sources run one after another: raw.duckdb has one writer at a time
+        for source in sources:
+            stats = RequestStats(keep_requests=trace_dir is not None)
+            endpoint = (endpoints or {}).get(source)
+            summaries.append(run_source(data_dir, source, endpoint, progress=progress, stats=stats, raw=raw))
+            if trace_dir is not None:
+                write_request_trace(Path(trace_dir) / f"{source}.jsonl", stats)
+            if not own or source != sources[-1]:
+                raw.checkpoint_beside()
+    finally:
+        if own:
+            raw.close()
     return summaries
 
 

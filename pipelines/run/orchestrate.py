@@ -24,7 +24,7 @@ from pipelines.run.exit_codes import ExitCode
 from pipelines.run.history import OPS_FILE, RunHistory
 from pipelines.run.lock import LockHeldError, RunLock
 from pipelines.run.logs import log, reclaim_handlers, scrub
-from pipelines.run.steps import Step, StepContext, StepResult, default_steps
+from pipelines.run.steps import Step, StepContext, StepResult, default_steps, release_shared
 
 logger = logging.getLogger("q2c.run")
 
@@ -184,31 +184,34 @@ def _run_steps(
             _end_step(step, ctx, history, *done[0])
             record(step, *done[0])
 
-    for index, step in enumerate(plan):
-        if stop_after is not None and not (step.name.startswith("ingest.") and stop_after.startswith("ingest.")):
-            history.skip_step(run_id, step.name, f"{stop_after} failed")
-            log(logger, logging.WARNING, f"skipped: {stop_after} failed", step=step.name)
-            continue
-        _begin_step(step, ctx, history)
-        if step.overlaps_next and index + 1 < len(plan):
-            # the next step does not read what this one writes: it starts now, and this one ends beside it
-            done: list[tuple[StepResult, float]] = []
-            next_ended = threading.Event()
-            beside = replace(ctx, beside=next_ended)  # the same `shared`
-            thread = threading.Thread(
-                target=_execute_into,
-                args=(step, beside, heartbeat_seconds, done),
-                name=f"q2c-{step.name}",
-                daemon=True,
-            )
-            thread.start()
-            background = (step, thread, done, next_ended)
-            continue
-        result, seconds = _execute_step(step, ctx, heartbeat_seconds)
+    try:
+        for index, step in enumerate(plan):
+            if stop_after is not None and not (step.name.startswith("ingest.") and stop_after.startswith("ingest.")):
+                history.skip_step(run_id, step.name, f"{stop_after} failed")
+                log(logger, logging.WARNING, f"skipped: {stop_after} failed", step=step.name)
+                continue
+            _begin_step(step, ctx, history)
+            if step.overlaps_next and index + 1 < len(plan):
+                # the next step does not read what this one writes: it starts now, and this one ends beside it
+                done: list[tuple[StepResult, float]] = []
+                next_ended = threading.Event()
+                beside = replace(ctx, beside=next_ended)  # the same `shared`
+                thread = threading.Thread(
+                    target=_execute_into,
+                    args=(step, beside, heartbeat_seconds, done),
+                    name=f"q2c-{step.name}",
+                    daemon=True,
+                )
+                thread.start()
+                background = (step, thread, done, next_ended)
+                continue
+            result, seconds = _execute_step(step, ctx, heartbeat_seconds)
+            join_background()
+            _end_step(step, ctx, history, result, seconds)
+            record(step, result, seconds)
         join_background()
-        _end_step(step, ctx, history, result, seconds)
-        record(step, result, seconds)
-    join_background()
+    finally:
+        release_shared(ctx)  # a run that stopped between its ingest steps
 
 
 def _begin_step(step: Step, ctx: StepContext, history: RunHistory) -> None:

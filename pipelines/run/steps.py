@@ -49,11 +49,26 @@ def is_config_problem(message: str | None) -> bool:
     return bool(message and _CONFIG_PROBLEM.search(message))
 
 
-def ingest_step(source: str) -> Step:
-    def run(ctx: StepContext) -> StepResult:
-        from pipelines.ingest.runner import run_ingest
+RAW_DATABASE = "raw_database"  # ctx.shared: raw.duckdb, held open from the first ingest step to the last
 
-        (summary,) = run_ingest(ctx.data_dir, (source,), progress=ctx.progress)
+
+def ingest_step(source: str, *, last: bool = True) -> Step:
+    """One source's ingest. The run's ingest steps load through one open raw database, each source's load
+    checkpointed beside the next step (``pipelines/ingest/raw_database.py``); the ``last`` one closes it, so the
+    build can attach raw."""
+
+    def run(ctx: StepContext) -> StepResult:
+        from pipelines.ingest.raw_database import RawDatabase
+        from pipelines.ingest.runner import raw_path, run_ingest
+
+        raw = ctx.shared.get(RAW_DATABASE)
+        if raw is None:
+            raw = ctx.shared[RAW_DATABASE] = RawDatabase(raw_path(ctx.data_dir))
+        try:
+            (summary,) = run_ingest(ctx.data_dir, (source,), progress=ctx.progress, raw=raw)
+        finally:
+            if last:
+                release_shared(ctx)
         counts = {
             "rows_loaded": sum(t.rows_loaded for t in summary.tables),
             "new": sum(t.new for t in summary.tables),
@@ -115,6 +130,13 @@ def push(ctx: StepContext) -> StepResult:
     return StepResult(True, counts)
 
 
+def release_shared(ctx: StepContext) -> None:
+    """Close what steps keep open for the steps after them (the raw database); the run calls it when it ends."""
+    raw = ctx.shared.pop(RAW_DATABASE, None)
+    if raw is not None:
+        raw.close()
+
+
 def _failure_name(failure: object) -> str:
     for attr in ("unique_id", "name", "node"):
         value = getattr(failure, attr, None)
@@ -125,7 +147,7 @@ def _failure_name(failure: object) -> str:
 
 def default_steps(sources: tuple[str, ...] = ("crm", "billing", "erp"), skip: tuple[str, ...] = ()) -> list[Step]:
     """The scheduled run: every source, the build, the snapshot, the push (minus what ``skip`` names)."""
-    steps = [ingest_step(s) for s in sources] if "ingest" not in skip else []
+    steps = [ingest_step(s, last=s == sources[-1]) for s in sources] if "ingest" not in skip else []
     if "build" not in skip:
         steps += [Step("build", build), Step("snapshot", snapshot, overlaps_next=True)]
     if "push" not in skip:

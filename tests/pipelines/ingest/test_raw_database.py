@@ -1,0 +1,70 @@
+"""raw.duckdb held open for a whole ingest: checkpoints beside the next source, nothing lost, closed at the end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import duckdb
+import pytest
+
+from pipelines.ingest.raw_database import RawDatabase
+from pipelines.ingest.runner import raw_path, run_ingest
+from tests.pipelines.conftest import endpoints_of
+
+
+def _rows(path, table: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_a_checkpoint_beside_moves_the_log_into_the_file_and_close_releases_it(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    raw = RawDatabase(path)
+    cursor = raw.connection.cursor()
+    cursor.execute("create schema raw_x")
+    cursor.execute("create table raw_x.t as select range as i from range(100000)")
+    cursor.close()
+    wal = path.with_name(path.name + ".wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    raw.checkpoint_beside()
+    assert raw.table_counts("raw_x") == {"t": 100_000}  # the connection stays usable while it runs
+    raw.close()
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert _rows(path, "raw_x.t") == 100_000  # the same process opens it again: the connection was closed
+    with pytest.raises(RuntimeError, match="was closed"):
+        raw.credentials()
+    raw.close()  # twice is harmless
+
+
+def test_a_checkpoint_while_a_transaction_runs_loses_nothing(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    raw = RawDatabase(path)
+    writer = raw.connection.cursor()
+    writer.execute("create table t (i integer)")
+    writer.execute("begin")
+    writer.execute("insert into t select range from range(1000)")
+    raw.checkpoint_beside()  # runs, or is left for later: either way the open transaction is untouched
+    writer.execute("insert into t values (-1)")
+    writer.execute("commit")
+    writer.close()
+    raw.close()
+    assert _rows(path, "t") == 1001
+
+
+def test_the_sources_of_one_ingest_load_through_one_connection_and_leave_raw_closed(sandbox, tmp_path):
+    shared = RawDatabase(raw_path(tmp_path))
+    try:
+        summaries = run_ingest(tmp_path, ("crm", "erp"), endpoints_of(sandbox), raw=shared)
+        assert all(s.ok for s in summaries), [s.error for s in summaries]
+        # the caller's connection stays open after the ingest (q2c run closes it after its last ingest step)
+        counts = {s.source: shared.table_counts(f"raw_{s.source}") for s in summaries}
+    finally:
+        shared.close()
+    for s in summaries:  # into an empty raw, every row is new
+        assert counts[s.source] and counts[s.source] == {t.table: t.new for t in s.tables}, s.source
+
+    # an ingest that opens raw itself closes it, also when a source fails
+    summaries = run_ingest(tmp_path / "own", ("crm",), {"crm": replace(endpoints_of(sandbox)["crm"], token="bad")})
+    assert not summaries[0].ok and "401" in summaries[0].error
+    with duckdb.connect(str(raw_path(tmp_path / "own")), read_only=True) as con:
+        assert con.execute("select 1").fetchone() == (1,)
