@@ -22,6 +22,7 @@ One table is printed; ``bench/results/latest.json`` gets every figure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -43,6 +44,7 @@ from sandbox.fixtures import read_manifest
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 CACHE = HERE / ".cache"
+BENCH_PACKAGES = ("reladiff",)  # benchmark-only (requirements-bench.txt): the recon baseline
 GENERATED = "bench-generate.json"  # the generate stage's figures, kept beside the fixtures it made
 SOURCES = ("crm", "billing", "erp")
 ERP_CONCURRENCY = 5  # NetSuite's default account limit: a bare client has to stay within it too
@@ -235,6 +237,16 @@ def ingest_ratio(
     }
 
 
+def require_bench_packages() -> None:
+    """Stops at once, not an hour in at the reconciliation's baseline, when a benchmark-only package is missing."""
+    missing = [name for name in BENCH_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SystemExit(
+            f"the benchmark needs {', '.join(missing)} (requirements-bench.txt): run it with `make bench`, which"
+            " installs them, or `.venv/bin/python -m pip install --no-deps -r requirements-bench.txt` first"
+        )
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="L", choices=["S", "M", "L"])
@@ -246,6 +258,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--push-concurrency", type=int, default=4, help="as [reverse_etl] max_concurrency")
     parser.add_argument("--results", type=Path, default=RESULTS / "latest.json", help="where the figures go")
     args = parser.parse_args(argv)
+    require_bench_packages()
 
     fixtures = args.fixtures or CACHE / f"{args.scale}-{args.seed}"
     work = args.work or CACHE / f"work-{args.scale}"

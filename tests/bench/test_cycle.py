@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import cycle
 from bench.cycle import TARGETS
 from tests.bench.conftest import Cycle
 
@@ -55,3 +56,11 @@ def test_the_changes_reach_the_incremental_run(result: tuple[dict, Path]) -> Non
     for source in ("crm", "billing", "erp"):
         assert steps[f"ingest.{source}"]["counts"]["rows_loaded"] > 0, source
     assert figures["stages"]["incremental_run"]["rows"] < figures["stages"]["ingest"]["rows"] / 10
+
+
+def test_a_missing_benchmark_package_stops_the_cycle_before_it_starts(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(cycle, "BENCH_PACKAGES", ("reladiff", "q2c_no_such_package"))
+    with pytest.raises(SystemExit, match="q2c_no_such_package") as stopped:
+        cycle.main(["--scale", "S", "--work", str(tmp_path / "work"), "--fixtures", str(tmp_path / "fixtures")])
+    assert "make bench" in str(stopped.value)
+    assert not (tmp_path / "work").exists() and not (tmp_path / "fixtures").exists()  # nothing began
