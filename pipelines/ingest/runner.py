@@ -120,6 +120,10 @@ def table_counts(data_dir: Path, dataset: str) -> dict[str, int]:
         return dataset_counts(con, dataset)
 
 
+def _unopenable(data_dir: Path, exc: Exception) -> str:
+    return f"cannot open {raw_path(data_dir)} for writing: {exc}"
+
+
 PHASES = ("extract", "normalize", "load")
 
 
@@ -180,7 +184,12 @@ def run_source(
     started = time.perf_counter()
     stats = stats or RequestStats()
     own = raw is None
-    raw = raw or RawDatabase(raw_path(data_dir))
+    if own:
+        try:
+            raw = RawDatabase(raw_path(data_dir))
+        except duckdb.Error as exc:  # e.g. another process holds the file
+            summary.error = _unopenable(data_dir, exc)
+            return summary
     pipeline = make_pipeline(data_dir, source, raw)
     stop_progress = _progress_thread(source, stats, started, progress)
     try:
@@ -252,7 +261,11 @@ def run_ingest(
     trace_dir = os.environ.get(TRACE_REQUESTS_ENV) or None
     summaries = []
     own = raw is None
-    raw = raw or RawDatabase(raw_path(data_dir))
+    if own:
+        try:
+            raw = RawDatabase(raw_path(data_dir))
+        except duckdb.Error as exc:  # nothing can load: each source says why
+            return [SourceSummary(source, error=_unopenable(data_dir, exc)) for source in sources]
     try:
         # sources run one after another: raw.duckdb has one writer at a time
         for source in sources:

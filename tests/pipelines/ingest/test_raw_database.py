@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -81,3 +83,21 @@ def test_the_sources_of_one_ingest_load_through_one_connection_and_leave_raw_clo
     assert not summaries[0].ok and "401" in summaries[0].error
     with duckdb.connect(str(raw_path(tmp_path / "own")), read_only=True) as con:
         assert con.execute("select 1").fetchone() == (1,)
+
+
+def test_raw_held_by_another_process_fails_each_source_with_the_reason(tmp_path):
+    path = raw_path(tmp_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(path)).close()
+    opened = f"c = duckdb.connect({str(path)!r}, read_only=True)"
+    hold = f"import duckdb, time; {opened}; print(1, flush=True); time.sleep(60)"
+    # a reader elsewhere (a notebook) holds the file
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "1"
+        summaries = run_ingest(tmp_path, ("crm", "erp"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [s.source for s in summaries] == ["crm", "erp"]
+    assert all(not s.ok and f"cannot open {path} for writing" in s.error for s in summaries), summaries
