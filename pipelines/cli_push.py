@@ -13,17 +13,22 @@ if TYPE_CHECKING:
     from reverse_etl.summary import PushSummary
 
 
-def _finish(ctx: click.Context, run: Callable[[], PushSummary]) -> None:
+def _finish(ctx: click.Context, run: Callable[[Callable[[], bool]], PushSummary]) -> None:
+    """``run(should_stop)``; SIGTERM or Ctrl-C start no further posting (those in flight finish, recorded)."""
+    from pipelines.stop_request import install_handlers, stop_requested
     from reverse_etl.erp_client import ErpAuthError
 
+    restore_signals = install_handlers()
     try:
-        summary = run()
+        summary = run(stop_requested)
     except ErpAuthError as exc:  # 401/403: nothing more can succeed; the message never holds the token
         click.echo(f"push stopped: {exc}", err=True)
         ctx.exit(1)
     except FileNotFoundError as exc:  # no warehouse yet
         click.echo(f"push: {exc}", err=True)
         ctx.exit(2)
+    finally:
+        restore_signals()
     click.echo(summary.format())
     ctx.exit(0 if summary.ok else 1)
 
@@ -56,7 +61,7 @@ def push(ctx: click.Context, dry_run: bool, repair: tuple[str, ...]) -> None:
     from reverse_etl.push import push as run_push
 
     root = data_dir.resolve(ctx.obj["data_dir"])
-    _finish(ctx, lambda: run_push(root, dry_run=dry_run, repair=repair))
+    _finish(ctx, lambda should_stop: run_push(root, dry_run=dry_run, repair=repair, should_stop=should_stop))
 
 
 @click.command(
@@ -76,4 +81,4 @@ def replay(ctx: click.Context, ids: tuple[str, ...], replay_all: bool) -> None:
     from reverse_etl.push import replay as run_replay
 
     root = data_dir.resolve(ctx.obj["data_dir"])
-    _finish(ctx, lambda: run_replay(root, ids=list(ids), all=replay_all))
+    _finish(ctx, lambda should_stop: run_replay(root, ids=list(ids), all=replay_all, should_stop=should_stop))

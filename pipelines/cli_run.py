@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import sys
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +9,7 @@ import click
 from pipelines.run.exception_queue import SEVERITIES
 from pipelines.run.exit_codes import ExitCode
 from pipelines.run.logs import LOG_FORMATS, configure
+from pipelines.stop_request import install_handlers
 
 if TYPE_CHECKING:
     from pipelines.run.orchestrate import RunOutcome
@@ -69,7 +67,9 @@ def run(
     except OSError as exc:
         click.echo(f"q2c run: cannot use the data folder: {exc}", err=True)
         ctx.exit(int(ExitCode.CONFIG_ERROR))
-    previous = _exit_on_sigterm()
+    # systemd stops a unit with SIGTERM: the run unwinds (recorded as interrupted) and exits 143, without waiting
+    # for its requests' backoff (pipelines/stop_request.py); Ctrl-C alike
+    restore_signals = install_handlers()
     try:
         options = RunOptions(dry_run=dry_run, fail_on_severity=fail_on_severity, skip=skip)
         outcome = execute_run(
@@ -83,7 +83,7 @@ def run(
             click.echo(format_steps(outcome))
     finally:
         logs.close()
-        signal.signal(signal.SIGTERM, previous)
+        restore_signals()
     ctx.exit(int(outcome.exit_code))
 
 
@@ -96,12 +96,3 @@ def format_steps(outcome: RunOutcome) -> str:
     ]
     lines.append(f"run {outcome.run_id}: exit {int(outcome.exit_code)} ({outcome.exit_code.meaning})")
     return "\n".join(lines)
-
-
-def _exit_on_sigterm() -> signal.Handlers | object:
-    """systemd stops a unit with SIGTERM: unwind normally, so the history records the run as interrupted."""
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        sys.exit(128 + signum)
-
-    return signal.signal(signal.SIGTERM, stop)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +41,13 @@ def generated_scenario(tmp_path_factory) -> Callable[[str, int], Path]:
         return out
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _no_stop_left_asked() -> Iterator[None]:
+    """A test that asks the process to stop (``pipelines.stop_request``) does not stop the tests after it."""
+    from pipelines.stop_request import clear
+
+    clear()
+    yield
+    clear()

@@ -31,12 +31,14 @@ from pathlib import Path
 
 import dlt
 import duckdb
+from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.ingest.destination import raw_destination, raw_duckdb
 from pipelines.ingest.raw_database import RawDatabase, dataset_counts
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
+from pipelines.stop_request import raise_if_stopped, request_stop, stop_requested, stop_signal_name
 
 SOURCES = ("crm", "billing", "erp")
 RAW_DB = "raw.duckdb"
@@ -218,6 +220,12 @@ def run_source(
                 summary.new_fields += [f"{resource}.{f}" for f in sorted(fields - fields_before[resource])]
     except PipelineStepFailed as exc:
         summary.error = f"{exc.step} failed: {exc.exception}"
+        if isinstance(exc.exception, SignalReceivedException):
+            # dlt holds SIGTERM / SIGINT while it normalizes and loads, lets the running jobs finish, then fails
+            # the step with it: the run is still asked to stop
+            request_stop(exc.exception.signal_code)
+        if stop_requested():  # whatever dlt made of the signal ("generator already executing"), say what it was
+            summary.error = f"{exc.step} stopped: the run was asked to stop ({stop_signal_name()})"
     finally:
         stop_progress()
         if own:
@@ -269,6 +277,7 @@ def run_ingest(
     try:
         # sources run one after another: raw.duckdb has one writer at a time
         for source in sources:
+            raise_if_stopped()  # asked to stop (SIGTERM, Ctrl-C): no further source starts
             stats = RequestStats(keep_requests=trace_dir is not None)
             endpoint = (endpoints or {}).get(source)
             summaries.append(run_source(data_dir, source, endpoint, progress=progress, stats=stats, raw=raw))

@@ -136,11 +136,14 @@ class RunHistory:
         )
 
     def interrupt_run(self, run_id: str, *, error: str) -> None:
-        """A signal or a crash ended the run mid-step: say so, rather than leave it "running"."""
+        """A signal or a crash ended the run mid-step: say so, rather than leave it "running", with how long the
+        step ran."""
         now = utc_now()
         self._conn.execute(
-            "UPDATE run_steps SET outcome = 'interrupted', finished_at = ? WHERE run_id = ? AND outcome = 'running'",
-            (now, run_id),
+            "UPDATE run_steps SET outcome = 'interrupted', finished_at = ?,"
+            " seconds = round((julianday(?) - julianday(started_at)) * 86400.0, 3)"
+            " WHERE run_id = ? AND outcome = 'running'",
+            (now, now, run_id),
         )
         self._conn.execute(
             "UPDATE runs SET outcome = 'interrupted', finished_at = ?, error = ? WHERE run_id = ?", (now, error, run_id)

@@ -25,6 +25,7 @@ from pipelines.run.history import OPS_FILE, RunHistory
 from pipelines.run.lock import LockHeldError, RunLock
 from pipelines.run.logs import log, reclaim_handlers, scrub
 from pipelines.run.steps import Step, StepContext, StepResult, default_steps, release_shared
+from pipelines.stop_request import raise_if_stopped
 
 logger = logging.getLogger("q2c.run")
 
@@ -239,6 +240,9 @@ def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tup
     finally:
         stop()
         reclaim_handlers()
+    # a stop asked meanwhile (SIGTERM, Ctrl-C) ends the run here, recorded as interrupted, even when the step
+    # caught the signal's exception itself (dlt does, mid-extraction) and ended as a failure
+    raise_if_stopped()
     result.error = scrub(result.error)  # it is stored in the history and shown by `q2c status`
     return result, time.perf_counter() - started
 

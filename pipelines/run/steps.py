@@ -107,12 +107,13 @@ def snapshot(ctx: StepContext) -> StepResult:
 
 
 def push(ctx: StepContext) -> StepResult:
+    from pipelines.stop_request import stop_requested
     from reverse_etl.erp_client import ErpAuthError
     from reverse_etl.push import push as push_postings
     from reverse_etl.summary import STILL_UNKNOWN
 
     try:
-        summary = push_postings(ctx.data_dir, dry_run=ctx.dry_run)
+        summary = push_postings(ctx.data_dir, dry_run=ctx.dry_run, should_stop=stop_requested)
     except ErpAuthError as exc:
         return StepResult(False, {}, f"the ERP refused the credentials: {exc}", config_error=True)
     by_action: Counter[str] = Counter()

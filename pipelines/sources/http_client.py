@@ -4,6 +4,10 @@ Retries: 429, 5xx, timeouts and dropped connections are retried with capped expo
 (dlt's client, which honours ``Retry-After``); other errors fail the request at once. Counting: every
 attempt is seen, so the run summary can say how many pages each endpoint took and how many attempts
 were retried.
+
+Stopping: once the process is asked to stop (``pipelines.stop_request``: SIGTERM, Ctrl-C), a retry's backoff ends
+early and every request fails at once with ``StopRequestedError``, which is never retried, so the threads that fetch
+end with the run instead of finishing their backoff.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies, get_netrc_auth
+
+from pipelines.stop_request import check_not_stopped, wait_unless_stopped
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
 _ID_SEGMENT = re.compile(r"^(?:[a-z]{2,5}_[A-Za-z0-9]+|\d+|eid:.*)$")
@@ -130,6 +136,7 @@ class _CountingSession(Session):
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         label = endpoint_label(request.url)
+        check_not_stopped(f"{request.method} {label}")
         try:
             response = super().send(request, **kwargs)
         except Exception:
@@ -182,6 +189,7 @@ class CountingClient(Client):
             setattr(session, key, value)
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
-        # the retry wrapper calls the counting send on every attempt
-        session.send = _make_retry(**self._retry_kwargs).wraps(session.send)  # type: ignore[method-assign]
+        # the retry wrapper calls the counting send on every attempt; its backoff ends early on a stop
+        retrying = _make_retry(**self._retry_kwargs).copy(sleep=wait_unless_stopped)
+        session.send = retrying.wraps(session.send)  # type: ignore[method-assign]
         return session

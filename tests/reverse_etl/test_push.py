@@ -217,3 +217,29 @@ def test_a_row_that_breaks_the_contract_is_quarantined(erp, view, data_dir):
     summary = push(data_dir, endpoint=endpoint(erp))
     assert summary.planned[("customer", "quarantined")] == 1
     assert summary.requests == 0
+
+
+def test_a_stop_starts_no_further_posting_and_the_next_push_sends_the_rest_once(erp, view, data_dir):
+    """SIGTERM mid-push (``should_stop``, as ``q2c run`` passes it): postings already sent are recorded, none is
+    left in flight, no later posting or record type starts; the next push sends the rest, each exactly once."""
+    postings = wh.company_postings(6)
+    wh.write_warehouse(data_dir, postings)
+    asked = []
+
+    def stop_after_the_first_postings() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # the first two postings go out, then the stop is asked
+
+    stopped = push(data_dir, endpoint=endpoint(erp), should_stop=stop_after_the_first_postings)
+    sent = stopped.count("created")
+    assert 1 <= sent < len(postings), stopped.format()
+    states = ledger_states(data_dir)
+    assert "in_flight" not in set(states.values()) and "unknown" not in set(states.values()), states
+    assert sum(1 for s in states.values() if s == "posted") == sent
+    assert not any(k[0] == "journalEntry" for k in states)  # the last record type never started
+
+    rest = push(data_dir, endpoint=endpoint(erp))
+    assert rest.ok, rest.format()
+    assert rest.count("created") == len(postings) - sent
+    assert all(view.get(p.record_type, p.external_id) is not None for p in postings)
+    assert view.count("invoice") == 6 + 1  # each once (plus the fixture's foreign invoice)

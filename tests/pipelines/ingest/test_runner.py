@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
 from pipelines.ingest.report import format_summary
 from pipelines.ingest.runner import SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
+from pipelines import stop_request
+from pipelines.stop_request import install_handlers
 from tests.pipelines.conftest import endpoints_of
 
 FLOATING = ("FLOAT", "DOUBLE", "REAL")
@@ -82,3 +89,37 @@ def test_a_package_that_cannot_load_is_dropped_and_the_next_run_completes(sandbo
     assert not make_pipeline(tmp_path, "crm").has_pending_data
     with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
         assert con.execute("select count(*) from raw_crm.companies").fetchone()[0] > 0
+
+
+def test_a_signal_dlt_holds_through_a_load_still_stops_the_ingest_and_loses_nothing(sandbox, tmp_path):
+    """dlt swaps in its own SIGTERM handler while it normalizes and loads, lets the running jobs finish, then fails
+    the step: the ingest must still stop (no further source) and exit as SIGTERM asks; the next run completes."""
+    from dlt.common.runtime import signals as dlt_signals
+
+    restore = install_handlers()
+    sent = threading.Event()
+
+    def terminate_inside_dlt() -> None:
+        while not sent.is_set():
+            if signal.getsignal(signal.SIGTERM) is dlt_signals._signal_receiver:  # dlt normalizes or loads
+                os.kill(os.getpid(), signal.SIGTERM)
+                sent.set()
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=terminate_inside_dlt, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run_ingest(tmp_path, ("crm", "erp"), endpoints_of(sandbox))
+    finally:
+        sent.set()
+        thread.join()
+        restore()
+    assert exited.value.code == 128 + signal.SIGTERM
+    with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    assert "raw_erp" not in schemas  # the source after the stopped one never started
+    stop_request.clear()
+    again = run_ingest(tmp_path, ("crm", "erp"), endpoints_of(sandbox))
+    assert all(s.ok for s in again), [s.error for s in again]
+    assert sum(t.rows_loaded for t in again[1].tables) > 0
