@@ -122,8 +122,12 @@ def table_counts(data_dir: Path, dataset: str) -> dict[str, int]:
         return dataset_counts(con, dataset)
 
 
-def _unopenable(data_dir: Path, exc: Exception) -> str:
-    return f"cannot open {raw_path(data_dir)} for writing: {exc}"
+def _open_raw(data_dir: Path) -> tuple[RawDatabase | None, str | None]:
+    """raw opened for writing, or None and why not (e.g. another process holds the file)."""
+    try:
+        return RawDatabase(raw_path(data_dir)), None
+    except duckdb.Error as exc:
+        return None, f"cannot open {raw_path(data_dir)} for writing: {exc}"
 
 
 PHASES = ("extract", "normalize", "load")
@@ -187,10 +191,8 @@ def run_source(
     stats = stats or RequestStats()
     own = raw is None
     if own:
-        try:
-            raw = RawDatabase(raw_path(data_dir))
-        except duckdb.Error as exc:  # e.g. another process holds the file
-            summary.error = _unopenable(data_dir, exc)
+        raw, summary.error = _open_raw(data_dir)
+        if raw is None:
             return summary
     pipeline = make_pipeline(data_dir, source, raw)
     stop_progress = _progress_thread(source, stats, started, progress)
@@ -270,10 +272,9 @@ def run_ingest(
     summaries = []
     own = raw is None
     if own:
-        try:
-            raw = RawDatabase(raw_path(data_dir))
-        except duckdb.Error as exc:  # nothing can load: each source says why
-            return [SourceSummary(source, error=_unopenable(data_dir, exc)) for source in sources]
+        raw, error = _open_raw(data_dir)
+        if raw is None:  # nothing can load: each source says why
+            return [SourceSummary(source, error=error) for source in sources]
     try:
         # sources run one after another: raw.duckdb has one writer at a time
         for source in sources:
