@@ -12,10 +12,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from pipelines import stop_request
 from pipelines.cli import cli
 from pipelines.ingest.report import format_summary
 from pipelines.ingest.runner import SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
-from pipelines import stop_request
 from pipelines.stop_request import install_handlers
 from tests.pipelines.conftest import endpoints_of
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from pipelines.run.history import recent_runs
+from tests.local_http import serving
 from tests.pipelines.run.served import REPO, q2c
 
 _TOKENS = {"CRM": "ACCESS_TOKEN", "BILLING": "API_KEY", "ERP": "ACCESS_TOKEN"}
@@ -21,13 +21,14 @@ _TOKENS = {"CRM": "ACCESS_TOKEN", "BILLING": "API_KEY", "ERP": "ACCESS_TOKEN"}
 class _Unavailable(BaseHTTPRequestHandler):
     requests = 0
 
-    def _answer(self) -> None:
+    def do_GET(self) -> None:
         type(self).requests += 1
         self.send_response(503)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_GET = do_POST = _answer
+    def do_POST(self) -> None:
+        self.do_GET()
 
     def log_message(self, *args: object) -> None:
         pass
@@ -36,15 +37,8 @@ class _Unavailable(BaseHTTPRequestHandler):
 @pytest.fixture
 def unavailable() -> Iterator[str]:
     _Unavailable.requests = 0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serving(_Unavailable) as url:
+        yield url
 
 
 def test_sigterm_ends_a_run_whose_requests_are_backing_off(unavailable, tmp_path) -> None:

@@ -6,13 +6,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests.adapters
 
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.stop_request import StopRequestedError, request_stop
+from tests.local_http import serving
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,15 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serving(_Handler) as url:
+        yield url
 
 
 def test_every_attempt_is_counted_per_endpoint(server: str) -> None:
