@@ -6,7 +6,11 @@ snapshot by an atomic rename. The DuckDB file is a byte copy of the warehouse's 
 while the run lock is held and the build is done) from which every other schema is dropped: copying the file
 costs what the disk costs, where re-inserting the marts table by table recompressed every column (at M: 0.25 s
 against 2.9 s). Dropped schemas leave their blocks as free space inside the file, so it is about the size of
-the warehouse's. A BI tool or notebook holding the old file keeps reading the old file
+the warehouse's. The copy goes to disk chunk by chunk, and every Parquet file is on disk before its folder is swapped
+in: a crash never leaves the link pointing at files the kernel had not written yet, and the push beside the
+snapshot does not find its ledger's commits queued behind gigabytes of writeback (8,000 postings pushed beside
+the snapshot of the 5 GB L warehouse, page cache warm: median 11.6 s against 14.0 s; 8.8 s alone).
+A BI tool or notebook holding the old file keeps reading the old file
 (POSIX keeps an open file alive after it is replaced), and never blocks the next run's writer, because the
 live warehouse is never theirs to open.
 
@@ -17,6 +21,7 @@ previous Parquet folder is kept for readers still on it, older ones are removed.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -39,6 +44,8 @@ PARQUET_LINK = "parquet"
 INFO_TABLE = "_q2c.snapshot_info"
 WAREHOUSE_DB = "warehouse.duckdb"
 SPILL_DIR = ".spill"  # what the copy's queries spill past the memory cap (DuckDB empties it when it closes)
+# the snapshot's copy of the warehouse goes to disk in chunks of this size (see _copy_written_behind)
+COPY_CHUNK_BYTES = 64 * 1024 * 1024
 PARQUET_VERSIONS_KEPT = 2  # the current one and the one a slow reader may still be walking
 # zstd at level 1: at M 1.0 s against 1.3-1.4 s at the default level 3, for the same 44-45 MB of Parquet
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
@@ -104,6 +111,7 @@ def publish_snapshot(
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
             con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' ({PARQUET_OPTIONS})')
+            _fsync(parquet_tmp / schema / f"{table}.parquet")  # on disk before the folder is swapped in
         info = {
             "run_id": run_id,
             "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -122,7 +130,9 @@ def publish_snapshot(
     finally:
         con.close()
     (parquet_tmp / "snapshot_info.json").write_text(json.dumps(info, indent=2, sort_keys=True))
-    _fsync(tmp)
+    for written in (parquet_tmp / "snapshot_info.json", *(parquet_tmp / s for s in SCHEMAS), parquet_tmp, tmp):
+        if written.exists():
+            _fsync(written)
     os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # a reminder to open it read-only
     _remove(parquet_dir)
     os.rename(parquet_tmp, parquet_dir)
@@ -146,12 +156,38 @@ def snapshot_info(path: Path) -> dict[str, object] | None:
 def _copy_database(source: Path, target: Path) -> None:
     """A byte copy of a DuckDB file nobody writes, with its write-ahead log if a writer left one (opening the copy
     replays it)."""
-    shutil.copyfile(source, target)
+    _copy_written_behind(source, target)
     wal, target_wal = source.with_name(source.name + ".wal"), target.with_name(target.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, target_wal)
     elif target_wal.exists():
         target_wal.unlink()
+
+
+def _copy_written_behind(source: Path, target: Path) -> None:
+    """``source`` copied to ``target`` in chunks of ``COPY_CHUNK_BYTES``, each on disk before the next is copied.
+
+    A plain copy leaves the whole file (5 GB at L) to the kernel's writeback, and while that drains, every fsync on
+    the disk waits behind it: the push's ledger, beside the snapshot, makes two durable commits per posting."""
+    with source.open("rb") as src, target.open("wb") as dst:
+        size, done = os.fstat(src.fileno()).st_size, 0
+        while done < size:
+            copied = _copy_range(src.fileno(), dst.fileno(), min(COPY_CHUNK_BYTES, size - done), done)
+            if copied == 0:
+                raise OSError(f"copying {source}: it ended at {done:,} of {size:,} bytes")
+            done += copied
+            os.fdatasync(dst.fileno())
+
+
+def _copy_range(src: int, dst: int, count: int, offset: int) -> int:
+    if hasattr(os, "copy_file_range"):  # Linux: the kernel copies, no bytes pass through Python
+        try:
+            return os.copy_file_range(src, dst, count, offset, offset)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+    data = os.pread(src, count, offset)
+    return os.pwrite(dst, data, offset)
 
 
 def _pacer(con: duckdb.DuckDBPyConnection, beside: threading.Event | None) -> Callable[[], None]:

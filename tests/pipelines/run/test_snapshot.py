@@ -10,6 +10,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from pipelines.run import snapshot
 from pipelines.run.snapshot import _pacer, parquet_path, publish_snapshot, snapshot_info, snapshot_path
 
 
@@ -139,3 +140,20 @@ def test_a_snapshot_beside_another_step_publishes_the_same_marts(tmp_path):
     assert beside.tables == alone.tables and beside.rows == 6
     with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
         assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
+def test_the_warehouse_is_copied_in_chunks_each_on_disk_before_the_next(tmp_path, monkeypatch, kernel_copy):
+    """The copy goes to disk chunk by chunk (an fdatasync after each), so it never leaves gigabytes for the kernel
+    to write back while the push beside commits its ledger; the bytes are the source's, whatever the chunking."""
+    source, target = tmp_path / "warehouse.duckdb", tmp_path / "copy.duckdb"
+    source.write_bytes(os.urandom(1000) * 2500 + b"the end")  # 2.5 MB: several chunks, the last one short
+    monkeypatch.setattr(snapshot, "COPY_CHUNK_BYTES", 1 << 20)
+    if not kernel_copy:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    synced: list[int] = []
+    real_fdatasync = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(os.fstat(fd).st_size), real_fdatasync(fd)))
+    snapshot._copy_written_behind(source, target)
+    assert target.read_bytes() == source.read_bytes()
+    assert synced == [1 << 20, 2 << 20, source.stat().st_size]  # each chunk written, then the next
