@@ -176,7 +176,7 @@ def _copy_written_behind(source: Path, target: Path) -> None:
             if copied == 0:
                 raise OSError(f"copying {source}: it ended at {done:,} of {size:,} bytes")
             done += copied
-            os.fdatasync(dst.fileno())
+            getattr(os, "fdatasync", os.fsync)(dst.fileno())  # macOS has no fdatasync
 
 
 def _copy_range(src: int, dst: int, count: int, offset: int) -> int:
