@@ -16,7 +16,9 @@ In one run, on one machine:
    against reladiff diffing the same billing and ERP invoice tables);
 5. ``--change-fraction`` of the objects changed through the sandbox APIs, then the incremental ``q2c run``;
    ``incremental_vs_full`` = its seconds / the full run's.
-One table is printed; ``bench/results/latest.json`` gets every figure.
+One table is printed; ``bench/results/latest.json`` gets every figure, and beside each run and baseline what the
+machine did meanwhile (I/O wait, I/O and CPU pressure: ``bench/machine.py``), so a ratio two spans of a slowing disk
+distorted says so.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any
 import httpx
 
 from bench.changes import apply_changes, plan_changes
+from bench.machine import counters, since
 from bench.measure import Measured, run_measured
 from bench.served import served
 from sandbox.fixtures import read_manifest
@@ -179,22 +182,32 @@ def last_run(data_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def q2c_run(
-    label: str, data_dir: Path, env: dict[str, str], work: Path, *skip: str
+    label: str, data_dir: Path, env: dict[str, str], work: Path, *skip: str, machine: dict[str, dict] | None = None
 ) -> tuple[Measured, dict, list[dict]]:
+    """``q2c run`` measured; ``machine``: gets what the machine did meanwhile under ``label`` (bench.machine)."""
     options = [arg for step in skip for arg in ("--skip", step)]
     print(f"{label}: {' '.join(['q2c run', *options])} (now = {env.get('Q2C_NOW')}) …", flush=True)
+    before = counters()
     m = run_measured(
         q2c("--data-dir", str(data_dir), "run", "--log-format", "json", *options),
         env=env,
         log_path=work / f"{label}.log",
         phase=StepWatcher(data_dir),
     )
+    spent = since(before)
+    if machine is not None:
+        machine[label] = spent
     run, steps = last_run(data_dir)
     if m.returncode not in (0, 2):  # 2: exceptions open, the normal state of a company's books
         failed = [s for s in steps if s["outcome"] != "ok"]
         raise SystemExit(f"{label} failed with {m.returncode}: {failed or run.get('error')} (log: {work})")
-    print(f"  {m.seconds:,.1f} s, peak RSS {m.peak_rss_mb:,.0f} MB, exit {m.returncode}", flush=True)
+    print(f"  {m.seconds:,.1f} s, peak RSS {m.peak_rss_mb:,.0f} MB, exit {m.returncode}{_waited(spent)}", flush=True)
     return m, run, steps
+
+
+def _waited(spent: dict[str, float]) -> str:
+    """ ", I/O wait 123 s" when the span spent a noticeable time waiting on the disk, else nothing."""
+    return f", I/O wait {spent['iowait']:,.0f} s" if spent.get("iowait", 0) >= 1 else ""
 
 
 def step_figures(steps: list[dict], measured: Measured) -> dict[str, dict[str, Any]]:
@@ -220,8 +233,10 @@ def ingest_ratio(
         if not trace.exists() or step is None:
             continue
         threads = min(workers, ERP_CONCURRENCY) if source == "erp" else workers
+        before = counters()
         bare = replay_file(trace, threads, token=endpoints[source][1])
         per_source[source] = {
+            "machine": since(before),
             "ingest_seconds": step["seconds"],
             "bare_seconds": round(bare, 2),
             "rows": step["counts"].get("rows_loaded", 0),
@@ -279,16 +294,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         env = run_env(endpoints, Q2C_NOW=sandbox_now(endpoints), Q2C_TRACE_REQUESTS=str(trace_dir))
         # the full run in two processes, so the fetch baseline replays against the ERP the ingest read (the
         # push changes it) and the push's ceiling is measured against the ERP the push wrote
-        full, _, full_steps = q2c_run("full-run", data_dir, env, work, "push")
+        machine: dict[str, dict] = {}  # what the machine did during each span (bench.machine)
+        full, _, full_steps = q2c_run("full-run", data_dir, env, work, "push", machine=machine)
         steps = step_figures(full_steps, full)
 
         print("baselines …", flush=True)
         ingest = ingest_ratio(trace_dir, steps, args.workers, endpoints)
-        print(f"  ingest_vs_fetch {ingest['ratio']}", flush=True)
+        waited = {src: p["machine"].get("iowait", 0) for src, p in ingest["sources"].items()}
+        print(f"  ingest_vs_fetch {ingest['ratio']} (I/O wait in the replays, s: {waited})", flush=True)
 
         from bench.build_sql import replay_compiled
 
+        before = counters()
         sql = replay_compiled(data_dir, work / "sql-replay")
+        machine["sql_replay"] = since(before)
         build_vs_sql = round(steps["build"]["seconds"] / sql["seconds"], 3)
         print(f"  build_vs_sql {build_vs_sql} (SQL alone {sql['seconds']:.1f} s)", flush=True)
         # measured: the replayed warehouse and the request traces are GBs at L that the incremental run's
@@ -296,12 +315,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         shutil.rmtree(work / "sql-replay", ignore_errors=True)
         shutil.rmtree(trace_dir, ignore_errors=True)
 
-        push_run, push_record, push_steps = q2c_run("full-run-push", data_dir, env, work, "ingest", "build")
+        push_run, push_record, push_steps = q2c_run(
+            "full-run-push", data_dir, env, work, "ingest", "build", machine=machine
+        )
         steps.update(step_figures(push_steps, push_run))
         from bench.push_ceiling import bare_post
 
         url, token = endpoints["erp"]
+        before = counters()
         ceiling = bare_post(data_dir, url, token, since=push_record["started_at"], concurrency=args.push_concurrency)
+        machine["push_ceiling"] = since(before)
         push_s = steps["push"]["seconds"]
         push_vs_ceiling = round(ceiling["seconds"] / push_s, 3) if ceiling["postings"] and push_s else None
         print(
@@ -321,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         changed = apply_changes(endpoints, plan)
         change_s = time.perf_counter() - change_started
         env = run_env(endpoints, Q2C_NOW=sandbox_now(endpoints))
-        incremental, _, incremental_steps = q2c_run("incremental-run", data_dir, env, work)
+        incremental, _, incremental_steps = q2c_run("incremental-run", data_dir, env, work, machine=machine)
 
     raw_rows = sum(s["counts"].get("rows_loaded", 0) for name, s in steps.items() if name.startswith("ingest."))
     ingest_s = sum(s["seconds"] for name, s in steps.items() if name.startswith("ingest."))
@@ -372,6 +395,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "recon": recon,
             "changes": {"fraction": args.change_fraction, "seconds": round(change_s, 1), "by_kind": changed},
             "incremental_run_steps": step_figures(incremental_steps, incremental),
+            # seconds the machine spent waiting on I/O (iowait, io_some, io_full), stolen (steal) or short of CPU
+            # (cpu_some) during each span; the fetch replays' are under ingest.sources (bench/machine.py)
+            "machine_during": machine,
         },
     }
     args.results.parent.mkdir(parents=True, exist_ok=True)

@@ -64,3 +64,12 @@ def test_a_missing_benchmark_package_stops_the_cycle_before_it_starts(tmp_path, 
         cycle.main(["--scale", "S", "--work", str(tmp_path / "work"), "--fixtures", str(tmp_path / "fixtures")])
     assert "make bench" in str(stopped.value)
     assert not (tmp_path / "work").exists() and not (tmp_path / "fixtures").exists()  # nothing began
+
+
+def test_each_run_and_baseline_says_what_the_machine_did_meanwhile(result: tuple[dict, Path]) -> None:
+    figures, _ = result
+    spans = figures["details"]["machine_during"]
+    assert set(spans) == {"full-run", "sql_replay", "full-run-push", "push_ceiling", "incremental-run"}
+    replays = [source["machine"] for source in figures["details"]["ingest"]["sources"].values()]
+    for spent in [*spans.values(), *replays]:
+        assert "iowait" in spent and all(value >= 0 for value in spent.values()), spent
