@@ -109,6 +109,10 @@ class Batches:
     as a merge would keep one), and the load inserts only keys the table does not hold
     (:mod:`pipelines.ingest.destination`), so a load repeated after a crash adds nothing.
     Every row gets the run's ``load_seq``.
+
+    Each table goes out in tables of exactly ``rows`` rows (the rest waits for the next rows, or for :meth:`close`):
+    with ``rows`` a divisor of DuckDB's row group, dlt's files of a row group's rows then hold whole row groups,
+    which DuckDB writes compressed at once instead of through its log (``pipelines/ingest/runner.py``).
     """
 
     def __init__(self, load_seq: int, rows: int | None = None, append: frozenset[str] = frozenset()) -> None:
@@ -135,7 +139,13 @@ class Batches:
         self._parts[table.name].append(rows)
         self._counts[table.name] += rows.num_rows
         if self._counts[table.name] >= self.rows:
-            yield self._flush(table.name)
+            whole = pa.concat_tables(self._parts.pop(table.name))
+            full = whole.num_rows - whole.num_rows % self.rows
+            for start in range(0, full, self.rows):
+                yield self._hinted(table.name, whole.slice(start, self.rows))
+            self._counts[table.name] = whole.num_rows - full
+            if full < whole.num_rows:
+                self._parts[table.name].append(whole.slice(full))
 
     def close(self) -> Iterator[Any]:
         for name in [n for n, parts in self._parts.items() if parts]:
@@ -154,6 +164,9 @@ class Batches:
     def _flush(self, name: str) -> Any:
         rows = pa.concat_tables(self._parts.pop(name))
         self._counts[name] = 0
+        return self._hinted(name, rows)
+
+    def _hinted(self, name: str, rows: pa.Table) -> Any:
         column = rows.schema.get_field_index(settings.LOAD_SEQ)
         if column >= 0:  # one value for the whole run: set once per table handed over, not per row
             seq = pa.repeat(pa.scalar(self.load_seq, pa.int64()), rows.num_rows)

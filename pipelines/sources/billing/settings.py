@@ -14,7 +14,9 @@ API_VERSION = "2026-10-28.endive"  # pinned: the object shapes this source reads
 PAGE_LIMIT = 100  # Stripe's maximum page size
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe lists events of the last 30 days only
 EVENTS_OVERLAP_SECONDS = 300  # later runs re-read this much before the cursor: late events are still seen
-BATCH_ROWS = 5000  # rows per Arrow table handed to dlt (dlt's cost is per table, so few large ones)
+# rows per Arrow table handed to dlt (dlt's cost is per table, so few large ones); a divisor of DuckDB's row group
+# (122,880 rows = 15 x 8,192), so a table's load files hold whole row groups (pipelines/ingest/runner.py)
+BATCH_ROWS = 8192
 # a backfill lists its collections in worker processes (listing.py): one per core by default (0: in the run's
 # process, in threads); the largest collections start first, so the workers end at about the same time
 LISTING_WORKERS = -1  # -1: os.cpu_count()
