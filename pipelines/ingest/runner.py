@@ -96,9 +96,10 @@ def raw_path(data_dir: Path) -> Path:
 # Why a file holds one DuckDB row group (122,880 rows): each file loads in its own transaction, and DuckDB writes
 # a transaction's rows straight into the database file, compressed, only for its full row groups; the rest go to
 # the write-ahead log, and a checkpoint later compresses them on one core. With files cut at 16 MB (20,000 to
-# 57,000 billing rows) every row took that second path: 1.44M billing rows (the M invoices, lines and charges ten
-# times over) loaded through this pipeline in 46.0 s and took 5,110 MB; in row-group files 22.7 s plus a 2.3 s
-# checkpoint, and 3,512 MB (peak RSS 3,114 against 3,063 MB). A source whose tables reach dlt in slices of a
+# 57,000 billing rows) every row took that second path. 1.34M billing rows (the M invoices, charges and payment
+# intents ten times over, through this pipeline: ``python -m bench.raw_load``) took 29.5 s to load and checkpoint
+# and 3,675 MB; in row-group files 17.6 s and 3,347 MB (peak RSS 2,372 against 2,485 MB). At M no billing table
+# fills a row group, so nothing changes there. A source whose tables reach dlt in slices of a
 # divisor of it (billing: ``settings.BATCH_ROWS``) gets exactly one row group per file; one with other sizes
 # (ERP's batches of about 5,000 rows) gets files a little over it. The byte cap only cuts rows far wider than
 # billing's (its widest, invoices, are about 95 MB a file).
