@@ -1,6 +1,7 @@
 """The billing backfill's load into raw.duckdb at L-like size, in the load files of before and of now.
 
 Usage: python -m bench.raw_load [--scale M] [--seed 7] [--copies 10] [--repeat 2] [--fixtures DIR] [--work DIR]
+       python -m bench.raw_load --served --scale L [--fixtures DIR] [--work DIR]
 
 The rows are the scenario's invoices, charges and payment intents as the billing source turns them into raw rows
 (``to_rows``, in pages of 100), each ``--copies`` times with its id suffixed (10 × M ≈ L). They go through the
@@ -15,6 +16,12 @@ do, in two layouts, each in its own process (so each has its own peak RSS), alte
 Per run: dlt's phases, the write-ahead log left after the load, the checkpoint that follows (the ingest runs it
 beside the next source, or at its close), the database's size and the process's peak RSS. ``ratio`` = now's
 load + checkpoint seconds / before's (the medians). Results go to bench/results/raw-load.json.
+
+``--served``: billing's real backfill instead (``run_source``, its close's checkpoint included) against the scenario
+served by its own process, once per layout (``--repeat`` times), each in its own process; then a bare client
+replays the requests of the last run (``bench.ingest.replay``) for billing's ``ingest_vs_fetch`` in each layout.
+Results go to bench/results/raw-load-served.json. (The served sandbox's clock moves on, and Stripe lists 30 days of
+events: a later run can list a few fewer events than an earlier one.)
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -64,10 +72,7 @@ def write_rows(fixtures: Path, out: Path) -> dict[str, int]:
 
 def load(rows_dir: Path, data_dir: Path, layout: str, copies: int) -> dict:
     """One layout's load, in this process (a fresh one per run: see ``main``)."""
-    settings_of = LAYOUTS[layout]
-    if settings_of["file_max_items"] is not None:
-        os.environ["DATA_WRITER__FILE_MAX_ITEMS"] = str(settings_of["file_max_items"])
-        os.environ["DATA_WRITER__FILE_MAX_BYTES"] = str(settings_of["file_max_bytes"])
+    _use_layout(layout)
     import dlt
 
     from pipelines.ingest.raw_database import RawDatabase
@@ -76,7 +81,7 @@ def load(rows_dir: Path, data_dir: Path, layout: str, copies: int) -> dict:
 
     quiet_dlt()
     tables = {name: listing.collection(name).table for name in TABLES}
-    batches = helpers.Batches(1, rows=settings_of["batch_rows"], append=frozenset(TABLES))
+    batches = helpers.Batches(1, append=frozenset(TABLES))
     source_rows = {name: pq.read_table(rows_dir / f"{name}.parquet") for name in TABLES}
 
     @dlt.resource(name="listing")
@@ -115,20 +120,86 @@ def load(rows_dir: Path, data_dir: Path, layout: str, copies: int) -> dict:
     }
 
 
-def _child(args: tuple, out: multiprocessing.Queue) -> None:
-    out.put(load(*args))
+def _use_layout(layout: str) -> None:
+    """This process's file bounds and billing's batch rows: the layout's, or left to the runner and the source."""
+    settings_of = LAYOUTS[layout]
+    if settings_of["file_max_items"] is not None:
+        from pipelines.sources.billing import settings
+
+        os.environ["DATA_WRITER__FILE_MAX_ITEMS"] = str(settings_of["file_max_items"])
+        os.environ["DATA_WRITER__FILE_MAX_BYTES"] = str(settings_of["file_max_bytes"])
+        settings.BATCH_ROWS = settings_of["batch_rows"]
 
 
-def run_in_process(rows_dir: Path, data_dir: Path, layout: str, copies: int) -> dict:
+def backfill(data_dir: Path, layout: str, url: str, token: str, trace: Path | None) -> dict:
+    """Billing's backfill in one layout, in this process; its requests go to ``trace`` when given."""
+    _use_layout(layout)
+    from pipelines.ingest.runner import Endpoint, quiet_dlt, run_source, write_request_trace
+    from pipelines.sources.http_client import RequestStats
+
+    quiet_dlt()
+    stats = RequestStats(keep_requests=trace is not None)
+    summary = run_source(data_dir, "billing", Endpoint(url, token), stats=stats)
+    if not summary.ok:
+        raise RuntimeError(f"billing ingest failed: {summary.error}")
+    if trace is not None:
+        write_request_trace(trace, stats)
+    return {
+        "layout": layout,
+        "rows": sum(t.rows_loaded for t in summary.tables),
+        "seconds": round(summary.seconds, 1),
+        "phases": summary.phases,
+        "database_mb": round((data_dir / "raw.duckdb").stat().st_size / 1e6),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def _child(target: Any, args: tuple, out: multiprocessing.Queue) -> None:
+    out.put(target(*args))
+
+
+def run_in_process(target: Any, *args: Any) -> dict:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    process = context.Process(target=_child, args=((rows_dir, data_dir, layout, copies), out))
+    process = context.Process(target=_child, args=(target, args, out))
     process.start()
     result = out.get()
     process.join()
     if process.exitcode:
-        raise SystemExit(f"{layout} run failed (exit {process.exitcode})")
+        raise SystemExit(f"{target.__name__}{args[1:3]} failed (exit {process.exitcode})")
     return result
+
+
+def served_main(args: argparse.Namespace, work: Path, fixtures: Path) -> None:
+    from bench.ingest import replay_file
+    from bench.machine import counters, since
+    from bench.served import served
+
+    runs = []
+    trace = work / "billing.jsonl"
+    with served(fixtures, work / "sandbox-data", store_cache=False) as endpoints:
+        url, token = endpoints["billing"]
+        for i in range(args.repeat):
+            for layout in LAYOUTS:
+                data_dir = work / f"{layout}-{i}"
+                data_dir.mkdir()
+                before = counters()
+                runs.append(run_in_process(backfill, data_dir, layout, url, token, trace))
+                runs[-1]["machine"] = since(before)
+                shutil.rmtree(data_dir)
+                r = runs[-1]
+                print(
+                    f"  {layout:<7} rows {r['rows']:,}  {r['seconds']} s  (phases {r['phases']})  database"
+                    f" {r['database_mb']:,} MB  peak RSS {r['peak_rss_mb']:,} MB",
+                    flush=True,
+                )
+        bare = replay_file(trace, 8, token=token)
+    ratios = {layout: round(bare / statistics.median(r["seconds"] for r in runs if r["layout"] == layout), 3)
+              for layout in LAYOUTS}  # fmt: skip
+    print(f"billing backfill at {args.scale} (seed {args.seed}), bare replay {bare:.1f} s: ingest_vs_fetch {ratios}")
+    RESULTS.mkdir(exist_ok=True)
+    out = {"scale": args.scale, "seed": args.seed, "runs": runs, "bare_seconds": round(bare, 1), "ratios": ratios}
+    (RESULTS / "raw-load-served.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 def main() -> None:
@@ -139,6 +210,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--fixtures", type=Path, help="an existing fixture folder (default: generate one)")
     parser.add_argument("--work", type=Path, help="where the databases go (default: a temporary folder)")
+    parser.add_argument("--served", action="store_true", help="billing's real backfill against the served scenario")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="q2c-bench-raw-load-", dir=args.work) as tmp:
@@ -149,6 +221,9 @@ def main() -> None:
 
             fixtures = work / "scenario"
             generate(args.scale, args.seed, fixtures)
+        if args.served:
+            served_main(args, work, fixtures)
+            return
         rows_dir = work / "rows"
         rows_dir.mkdir()
         counts = write_rows(fixtures, rows_dir)
@@ -157,7 +232,7 @@ def main() -> None:
             for layout in LAYOUTS:
                 data_dir = work / f"{layout}-{i}"
                 data_dir.mkdir()
-                runs.append(run_in_process(rows_dir, data_dir, layout, args.copies))
+                runs.append(run_in_process(load, rows_dir, data_dir, layout, args.copies))
                 shutil.rmtree(data_dir)
                 r = runs[-1]
                 print(
