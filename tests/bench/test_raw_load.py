@@ -43,7 +43,8 @@ def test_both_layouts_load_every_copy_of_every_row(tmp_path: Path, each_layout_f
         each_layout_fresh()
         (tmp_path / layout).mkdir()
         result = raw_load.load(rows_dir, tmp_path / layout, layout, copies=3)
-        assert settings.BATCH_ROWS == (5000 if layout == "before" else 8192)
+        batch_rows = raw_load.LAYOUTS[layout]["batch_rows"] or 8192  # "now": the source's own
+        assert batch_rows == settings.BATCH_ROWS  # the layout took effect
         assert result["rows"] == 3 * sum(counts.values())
         assert result["database_mb"] > 0 and result["peak_rss_mb"] > 0
         with duckdb.connect(str(tmp_path / layout / "raw.duckdb"), read_only=True) as con:
