@@ -155,18 +155,23 @@ def backfill(data_dir: Path, layout: str, url: str, token: str, trace: Path | No
 
 
 def _child(target: Any, args: tuple, out: multiprocessing.Queue) -> None:
-    out.put(target(*args))
+    try:
+        out.put(target(*args))
+    except BaseException as exc:  # the parent waits for one message: it gets the failure instead
+        out.put({"error": f"{type(exc).__name__}: {exc}"})
+        raise
 
 
 def run_in_process(target: Any, *args: Any) -> dict:
+    """``target(*args)`` in a fresh process (its own environment, module settings and peak RSS)."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     process = context.Process(target=_child, args=(target, args, out))
     process.start()
     result = out.get()
     process.join()
-    if process.exitcode:
-        raise SystemExit(f"{target.__name__}{args[1:3]} failed (exit {process.exitcode})")
+    if "error" in result or process.exitcode:
+        raise SystemExit(f"{target.__name__} failed (exit {process.exitcode}): {result.get('error')}")
     return result
 
 

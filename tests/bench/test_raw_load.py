@@ -64,3 +64,8 @@ def test_served_backfills_each_layout_and_replays_its_requests(tmp_path: Path, m
     assert [r["layout"] for r in out["runs"]] == list(raw_load.LAYOUTS)
     assert len({r["rows"] for r in out["runs"]}) == 1 and out["runs"][0]["rows"] > 0  # the same backfill both ways
     assert out["bare_seconds"] > 0 and set(out["ratios"]) == set(raw_load.LAYOUTS)
+
+
+def test_a_failing_run_fails_the_bench_with_its_reason_instead_of_waiting(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"load failed .*FileNotFoundError"):
+        raw_load.run_in_process(raw_load.load, tmp_path / "no-rows", tmp_path, "now", 1)
