@@ -139,17 +139,11 @@ class Batches:
         self._parts[table.name].append(rows)
         self._counts[table.name] += rows.num_rows
         if self._counts[table.name] >= self.rows:
-            whole = pa.concat_tables(self._parts.pop(table.name))
-            full = whole.num_rows - whole.num_rows % self.rows
-            for start in range(0, full, self.rows):
-                yield self._hinted(table.name, whole.slice(start, self.rows))
-            self._counts[table.name] = whole.num_rows - full
-            if full < whole.num_rows:
-                self._parts[table.name].append(whole.slice(full))
+            yield from self._slices(table.name, keep_rest=True)
 
     def close(self) -> Iterator[Any]:
         for name in [n for n, parts in self._parts.items() if parts]:
-            yield self._flush(name)
+            yield from self._slices(name, keep_rest=False)
 
     def _first_of_each_key(self, table: RawTable, rows: pa.Table) -> pa.Table:
         (key,) = table.primary_key  # billing tables are keyed by the Stripe id alone
@@ -161,10 +155,16 @@ class Batches:
             seen.add(i)
         return rows if all(keep) else rows.filter(pa.array(keep))
 
-    def _flush(self, name: str) -> Any:
-        rows = pa.concat_tables(self._parts.pop(name))
-        self._counts[name] = 0
-        return self._hinted(name, rows)
+    def _slices(self, name: str, *, keep_rest: bool) -> Iterator[Any]:
+        """The table's waiting rows in tables of ``rows`` rows; what is left under that waits (``keep_rest``) or goes
+        out as the last, shorter one."""
+        whole = pa.concat_tables(self._parts.pop(name))
+        handed = whole.num_rows - whole.num_rows % self.rows if keep_rest else whole.num_rows
+        for start in range(0, handed, self.rows):
+            yield self._hinted(name, whole.slice(start, self.rows))
+        self._counts[name] = whole.num_rows - handed
+        if self._counts[name]:
+            self._parts[name].append(whole.slice(handed))
 
     def _hinted(self, name: str, rows: pa.Table) -> Any:
         column = rows.schema.get_field_index(settings.LOAD_SEQ)

@@ -48,9 +48,8 @@ def handed_to_dlt(batches: helpers.Batches, table_pages: list[list[dict]]) -> li
     return [item.data for item in items]  # each carries the table's hints
 
 
-def test_the_row_group_is_a_whole_number_of_batches() -> None:
-    assert FILE_MAX_ITEMS == ROW_GROUP_ROWS
-    assert ROW_GROUP_ROWS % settings.BATCH_ROWS == 0
+def test_a_load_file_is_a_whole_number_of_batches() -> None:
+    assert FILE_MAX_ITEMS % settings.BATCH_ROWS == 0
 
 
 def test_each_table_goes_out_in_slices_of_exactly_the_batch_rows_in_order() -> None:
