@@ -1,14 +1,20 @@
-"""``raw.duckdb`` held open for a whole ingest: every source's dlt pipeline loads through one connection, and what a
-source's load wrote is checkpointed beside the next source's run instead of at its end.
+"""``raw.duckdb`` held open for a whole ingest: every source's dlt pipeline loads through one connection; a source's
+load, and the checkpoint of what it wrote, run beside the next source's extraction instead of before it.
 
 DuckDB moves what a load put in its write-ahead log into the file at a checkpoint, and a connection that closes
 last runs one, on one core. When each source's pipeline opened and closed raw on its own, that checkpoint ended
 its load: at M 1.64 s of billing's 3.3 s load (1.48 s of CPU). Held open, the file is checkpointed in a thread
-once a source is done, while the next one reads its API (:meth:`RawDatabase.checkpoint_beside`), and once more when
-the ingest closes it: the three sources at M took 26.4-27.2 s against 28.7-28.9 s.
+once a source is done, while the next one reads its API, and once more when the ingest closes it: the three sources
+at M took 26.4-27.2 s against 28.7-28.9 s.
 
 A checkpoint that cannot run now (DuckDB refuses one while another transaction runs) is left to the next one or to
 the close; committed rows are in the write-ahead log either way, which DuckDB replays if the process dies first.
+
+The source's normalize and load run in that thread too, before the checkpoint (:meth:`RawDatabase.load_beside`): an
+extraction mostly waits on its API, leaving a core the load beside can use. One load runs at a time (the next waits
+for the one before it); the last source's loads in the foreground, as the build reads all of raw. A stop (SIGTERM)
+ends the main thread's work, and raw is closed only after the load beside has ended: it is not cut short.
+
 Nothing else may open the file while this is open (one writer per file): the build attaches raw only after the
 ingest closed it.
 """
@@ -17,7 +23,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -25,6 +34,56 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from pipelines.ingest.destination import MEMORY_LIMIT
 
 logger = logging.getLogger("q2c.ingest")
+T = TypeVar("T")
+
+
+class Beside(Generic[T]):
+    """Work running in a thread beside the caller: :meth:`result` waits for its value (or raises its exception);
+    ``then`` runs after it in the same thread, unwaited for by :meth:`result`."""
+
+    def __init__(self, work: Callable[[], T] | None, *, then: Callable[[], None] | None = None, name: str) -> None:
+        """Call :meth:`start` to start the thread (after keeping this where whoever must wait for it finds it)."""
+        self.seconds = 0.0  # the work's own wall time, not the time anyone waited for it
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        if work is not None:
+            self._thread = threading.Thread(target=self._run, args=(work, then), name=name, daemon=True)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            self._thread.start()
+
+    @classmethod
+    def done(cls, value: T) -> Beside[T]:
+        """Work already done here: its value, no thread."""
+        finished: Beside[T] = cls(None, name="done")
+        finished._value = value
+        finished._ready.set()
+        return finished
+
+    def _run(self, work: Callable[[], T], then: Callable[[], None] | None) -> None:
+        started = time.perf_counter()
+        try:
+            self._value = work()
+        except BaseException as exc:  # the caller of result() gets it, whatever it is
+            self._error = exc
+        finally:
+            self.seconds = time.perf_counter() - started
+            self._ready.set()
+        if then is not None:
+            then()
+
+    def result(self) -> T:
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def join(self) -> None:
+        if self._thread is not None and self._thread.ident is not None:  # (a signal may come before the start)
+            self._thread.join()
 
 
 class RawDatabase:
@@ -37,7 +96,7 @@ class RawDatabase:
             str(self.path), config={"memory_limit": MEMORY_LIMIT}
         )
         self._con.execute("SET TimeZone = 'UTC'")
-        self._checkpoint: threading.Thread | None = None
+        self._beside: Beside | None = None  # a load or a checkpoint running beside the caller
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -49,31 +108,48 @@ class RawDatabase:
         """dlt's credentials on this connection: dlt borrows cursors of it and never closes it."""
         return DuckDbCredentials(self.connection)
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for the calling thread (close it)."""
+        return self.connection.cursor()
+
     def table_counts(self, dataset: str) -> dict[str, int]:
-        cursor = self.connection.cursor()
+        cursor = self.cursor()
         try:
             return dataset_counts(cursor, dataset)
         finally:
             cursor.close()
 
-    def checkpoint_beside(self) -> None:
-        """Checkpoint in a thread, while the caller goes on (after the one started before has ended)."""
-        self._join()
-        cursor = self.connection.cursor()
-        self._checkpoint = threading.Thread(target=_checkpoint, args=(cursor, self.path), name="q2c-raw-checkpoint")
-        self._checkpoint.start()
+    def load_beside(self, load: Callable[[], T]) -> Beside[T]:
+        """Run ``load`` (a source's normalize and load) in a thread, then checkpoint there what it wrote, while the
+        caller goes on; what ran beside before is waited for first. The returned :class:`Beside` gives the load's
+        value once the load is done (the checkpoint may still run)."""
+        self.wait_beside()
+        beside = Beside(load, then=self._checkpoint, name="q2c-raw-load")
+        self._beside = beside  # before it starts: close() waits for it, whatever interrupts the caller
+        beside.start()
+        return beside
+
+    def wait_beside(self) -> None:
+        """Wait for the load or checkpoint running beside, if any (its value stays with its :class:`Beside`)."""
+        if self._beside is not None:
+            self._beside.join()
+            self._beside = None
 
     def close(self) -> None:
-        """Wait for a checkpoint running beside, then close (DuckDB checkpoints what is left)."""
-        self._join()
+        """Wait for what runs beside, then close (DuckDB checkpoints what is left)."""
+        self.wait_beside()
         if self._con is not None:
             self._con.close()
             self._con = None
 
-    def _join(self) -> None:
-        if self._checkpoint is not None:
-            self._checkpoint.join()
-            self._checkpoint = None
+    def _checkpoint(self) -> None:
+        cursor = self.cursor()
+        try:
+            cursor.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # another transaction ran: the next checkpoint (or the close) does it
+            logger.debug(f"{self.path}: checkpoint left for later ({exc})")
+        finally:
+            cursor.close()
 
 
 def dataset_counts(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, int]:
@@ -86,12 +162,3 @@ def dataset_counts(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, in
         ).fetchall()
     ]
     return {n: con.execute(f'select count(*) from "{dataset}"."{n}"').fetchone()[0] for n in names}
-
-
-def _checkpoint(cursor: duckdb.DuckDBPyConnection, path: Path) -> None:
-    try:
-        cursor.execute("CHECKPOINT")
-    except duckdb.Error as exc:  # another transaction ran: the next checkpoint (or the close) does it
-        logger.debug(f"{path}: checkpoint left for later ({exc})")
-    finally:
-        cursor.close()

@@ -35,7 +35,7 @@ from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.ingest.destination import raw_destination, raw_duckdb
-from pipelines.ingest.raw_database import RawDatabase, dataset_counts
+from pipelines.ingest.raw_database import Beside, RawDatabase, dataset_counts
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 from pipelines.stop_request import raise_if_stopped, request_stop, stop_requested, stop_signal_name
@@ -197,8 +197,22 @@ def run_source(
     stats: RequestStats | None = None,
     raw: RawDatabase | None = None,
 ) -> SourceSummary:
-    """One source into raw. ``raw``: the ingest's open raw database (:func:`run_ingest`); without it the source
-    opens raw for itself and closes it when done."""
+    """One source into raw, extracted then loaded. ``raw``: the ingest's open raw database (:func:`run_ingest`);
+    without it the source opens raw for itself and closes it when done."""
+    return extract_source(data_dir, source, endpoint, progress=progress, stats=stats, raw=raw).load()
+
+
+def extract_source(
+    data_dir: Path,
+    source: str,
+    endpoint: Endpoint | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    stats: RequestStats | None = None,
+    raw: RawDatabase | None = None,
+) -> Extracted:
+    """The first half of :func:`run_source`: a package left by an interrupted run loaded, then the source's API read
+    into a new package. Its :meth:`Extracted.load` does the rest, here or in another thread (:func:`run_ingest`)."""
     quiet_dlt()
     summary = SourceSummary(source)
     started = time.perf_counter()
@@ -207,48 +221,102 @@ def run_source(
     if own:
         raw, summary.error = _open_raw(data_dir)
         if raw is None:
-            return summary
-    pipeline = make_pipeline(data_dir, source, raw)
+            return Extracted(summary, extract_seconds=time.perf_counter() - started)
+    extracted = Extracted(summary, raw=raw, own_raw=own)
+    extracted.pipeline = pipeline = make_pipeline(data_dir, source, raw)
     stop_progress = _progress_thread(source, stats, started, progress)
     try:
         summary.recovered = recover(pipeline)
-        dataset = f"raw_{source}"
-        before = raw.table_counts(dataset)
-        fields_before = _known_fields(pipeline, source)
+        extracted.before = raw.table_counts(f"raw_{source}")
+        extracted.fields_before = _known_fields(pipeline, source)
+        # what `pipeline.run` does first: the state restored from raw when the local one is gone
+        pipeline.sync_destination()
         try:
-            pipeline.run(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
+            pipeline.extract(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
         finally:
-            summary.phases = phase_seconds(pipeline)
-        after = raw.table_counts(dataset)
-        normalized = pipeline.last_trace.last_normalize_info
+            summary.phases.update(phase_seconds(pipeline))
+    except PipelineStepFailed as exc:
+        _failed(summary, exc)
+    except BaseException:
+        extracted.close()
+        raise
+    finally:
+        stop_progress()  # the pages are all read: the load says nothing more
+        summary.pages, summary.retries = stats.total()
+    extracted.extract_seconds = time.perf_counter() - started
+    return extracted
+
+
+@dataclass
+class Extracted:
+    """A source whose API was read into a package: :meth:`load` normalizes and loads it, and completes the summary.
+    A failed extraction (``summary.error``) loads nothing."""
+
+    summary: SourceSummary
+    raw: RawDatabase | None = None
+    own_raw: bool = False
+    pipeline: dlt.Pipeline | None = None
+    before: dict[str, int] = field(default_factory=dict)
+    fields_before: dict[str, set[str]] = field(default_factory=dict)
+    extract_seconds: float = 0.0  # the API read, and a package left behind loaded first
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.ok
+
+    def load(self) -> SourceSummary:
+        """Normalize and load the package into raw, then count what changed. ``summary.seconds``: the extraction's
+        seconds plus this call's (not the time between them, when the load waited for its turn)."""
+        clock = time.perf_counter()
+        summary, pipeline = self.summary, self.pipeline
+        try:
+            if summary.ok and pipeline is not None:
+                self._load(summary, pipeline)
+        except PipelineStepFailed as exc:
+            _failed(summary, exc)
+        finally:
+            self.close()
+            summary.seconds = self.extract_seconds + time.perf_counter() - clock
+        return summary
+
+    def _load(self, summary: SourceSummary, pipeline: dlt.Pipeline) -> None:
+        assert self.raw is not None
+        try:
+            normalized = pipeline.normalize()
+            summary.phases.update(phase_seconds(pipeline))
+            pipeline.load()
+        finally:
+            summary.phases.update(phase_seconds(pipeline))
+        after = self.raw.table_counts(f"raw_{summary.source}")
         loaded = normalized.row_counts if normalized else {}
         for table in sorted(set(loaded) | set(after)):
             if table.startswith("_dlt"):
                 continue
             rows = loaded.get(table, 0)
-            new = max(after.get(table, 0) - before.get(table, 0), 0)
+            new = max(after.get(table, 0) - self.before.get(table, 0), 0)
             if table == QUARANTINE_TABLE:
                 summary.quarantined = new
             summary.tables.append(TableSummary(table, rows, new, max(rows - new, 0)))
-        fields_after = _known_fields(pipeline, source)
+        fields_after = _known_fields(pipeline, summary.source)
         for resource, fields in sorted(fields_after.items()):
-            if fields_before.get(resource):  # on a resource's first load every field is new: not drift
-                summary.new_fields += [f"{resource}.{f}" for f in sorted(fields - fields_before[resource])]
-    except PipelineStepFailed as exc:
-        summary.error = f"{exc.step} failed: {exc.exception}"
-        if isinstance(exc.exception, SignalReceivedException):
-            # dlt holds SIGTERM / SIGINT while it normalizes and loads, lets the running jobs finish, then fails
-            # the step with it: the run is still asked to stop
-            request_stop(exc.exception.signal_code)
-        if stop_requested():  # whatever dlt made of the signal ("generator already executing"), say what it was
-            summary.error = f"{exc.step} stopped: the run was asked to stop ({stop_signal_name()})"
-    finally:
-        stop_progress()
-        if own:
-            raw.close()
-        summary.pages, summary.retries = stats.total()
-        summary.seconds = time.perf_counter() - started
-    return summary
+            if self.fields_before.get(resource):  # on a resource's first load every field is new: not drift
+                summary.new_fields += [f"{resource}.{f}" for f in sorted(fields - self.fields_before[resource])]
+
+    def close(self) -> None:
+        """Close raw if the source opened it (idempotent)."""
+        if self.own_raw and self.raw is not None:
+            self.raw.close()
+            self.raw = None
+
+
+def _failed(summary: SourceSummary, exc: PipelineStepFailed) -> None:
+    summary.error = f"{exc.step} failed: {exc.exception}"
+    if isinstance(exc.exception, SignalReceivedException):
+        # dlt holds SIGTERM / SIGINT while it normalizes and loads, lets the running jobs finish, then fails
+        # the step with it: the run is still asked to stop
+        request_stop(exc.exception.signal_code)
+    if stop_requested():  # whatever dlt made of the signal ("generator already executing"), say what it was
+        summary.error = f"{exc.step} stopped: the run was asked to stop ({stop_signal_name()})"
 
 
 class _PayloadHintNotice(logging.Filter):
@@ -276,13 +344,13 @@ def run_ingest(
     raw: RawDatabase | None = None,
 ) -> list[SourceSummary]:
     """The sources one after another into raw, through one open connection (``raw``, else opened here and closed at
-    the end); what a source loaded is checkpointed beside the next source's run (see ``raw_database``)."""
+    the end). Each source's load runs beside the next source's extraction (see ``raw_database``); the last one's
+    in the foreground when raw is closed here, beside the caller otherwise."""
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     quiet_dlt()
-    trace_dir = os.environ.get(TRACE_REQUESTS_ENV) or None
     summaries = []
     own = raw is None
     if own:
@@ -290,20 +358,46 @@ def run_ingest(
         if raw is None:  # nothing can load: each source says why
             return [SourceSummary(source, error=error) for source in sources]
     try:
-        # sources run one after another: raw.duckdb has one writer at a time
+        loading: Beside[SourceSummary] | None = None
         for source in sources:
             raise_if_stopped()  # asked to stop (SIGTERM, Ctrl-C): no further source starts
-            stats = RequestStats(keep_requests=trace_dir is not None)
             endpoint = (endpoints or {}).get(source)
-            summaries.append(run_source(data_dir, source, endpoint, progress=progress, stats=stats, raw=raw))
-            if trace_dir is not None:
-                write_request_trace(Path(trace_dir) / f"{source}.jsonl", stats)
-            if not own or source != sources[-1]:
-                raw.checkpoint_beside()
+            extracted = extract_traced(data_dir, source, endpoint, progress=progress, raw=raw)
+            if loading is not None:
+                summaries.append(loading.result())
+            loading = load(extracted, raw, beside=not own or source != sources[-1])
+        if loading is not None:
+            summaries.append(loading.result())
     finally:
         if own:
             raw.close()
     return summaries
+
+
+def extract_traced(
+    data_dir: Path,
+    source: str,
+    endpoint: Endpoint | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    raw: RawDatabase,
+) -> Extracted:
+    """:func:`extract_source`, its requests written out when ``Q2C_TRACE_REQUESTS`` asks for them."""
+    trace_dir = os.environ.get(TRACE_REQUESTS_ENV) or None
+    stats = RequestStats(keep_requests=trace_dir is not None)
+    extracted = extract_source(data_dir, source, endpoint, progress=progress, stats=stats, raw=raw)
+    if trace_dir is not None:
+        write_request_trace(Path(trace_dir) / f"{source}.jsonl", stats)
+    return extracted
+
+
+def load(extracted: Extracted, raw: RawDatabase, *, beside: bool) -> Beside[SourceSummary]:
+    """The extracted source's load: in a thread beside the caller (the load before it waited for first), or here,
+    after the load beside has ended; either way its summary comes from the returned :class:`Beside`."""
+    if beside:
+        return raw.load_beside(extracted.load)
+    raw.wait_beside()
+    return Beside.done(extracted.load())
 
 
 def write_request_trace(path: Path, stats: RequestStats) -> None:

@@ -24,7 +24,7 @@ from pipelines.run.exit_codes import ExitCode
 from pipelines.run.history import OPS_FILE, RunHistory
 from pipelines.run.lock import LockHeldError, RunLock
 from pipelines.run.logs import log, reclaim_handlers, scrub
-from pipelines.run.steps import Step, StepContext, StepResult, default_steps, release_shared
+from pipelines.run.steps import Continues, Step, StepContext, StepResult, default_steps, release_shared
 from pipelines.stop_request import raise_if_stopped
 
 logger = logging.getLogger("q2c.run")
@@ -162,8 +162,9 @@ def _run_steps(
 ) -> None:
     ctx = StepContext(data_dir, run_id, progress=lambda _line: None, dry_run=options.dry_run)
     stop_after: str | None = None  # ingest sources are independent: all run, then a failure stops the run
-    # a step running beside the next one, and the event that tells it the next one has ended
-    background: tuple[Step, threading.Thread, list, threading.Event] | None = None
+    # a step going on beside the next one (``Step.overlaps_next``, or a step that returned ``Continues``), and how
+    # to end it: wait for it, then its result and seconds
+    background: tuple[Step, Callable[[], tuple[StepResult, float]]] | None = None
 
     def record(step: Step, result: StepResult, seconds: float) -> None:
         nonlocal stop_after
@@ -178,12 +179,11 @@ def _run_steps(
     def join_background() -> None:
         nonlocal background
         if background is not None:
-            step, thread, done, next_ended = background
-            next_ended.set()
-            thread.join()
+            step, finish = background
             background = None
-            _end_step(step, ctx, history, *done[0])
-            record(step, *done[0])
+            result, seconds = finish()
+            _end_step(step, ctx, history, result, seconds)
+            record(step, result, seconds)
 
     try:
         for index, step in enumerate(plan):
@@ -194,25 +194,53 @@ def _run_steps(
             _begin_step(step, ctx, history)
             if step.overlaps_next and index + 1 < len(plan):
                 # the next step does not read what this one writes: it starts now, and this one ends beside it
-                done: list[tuple[StepResult, float]] = []
-                next_ended = threading.Event()
-                beside = replace(ctx, beside=next_ended)  # the same `shared`
-                thread = threading.Thread(
-                    target=_execute_into,
-                    args=(step, beside, heartbeat_seconds, done),
-                    name=f"q2c-{step.name}",
-                    daemon=True,
-                )
-                thread.start()
-                background = (step, thread, done, next_ended)
+                background = (step, _start_beside(step, ctx, heartbeat_seconds))
                 continue
             result, seconds = _execute_step(step, ctx, heartbeat_seconds)
             join_background()
+            if isinstance(result, Continues):  # its rest goes on beside the next step
+                background = (step, _continued(step, result, seconds))
+                continue
             _end_step(step, ctx, history, result, seconds)
             record(step, result, seconds)
         join_background()
     finally:
         release_shared(ctx)  # a run that stopped between its ingest steps
+
+
+def _start_beside(step: Step, ctx: StepContext, heartbeat_seconds: float) -> Callable[[], tuple[StepResult, float]]:
+    """Starts ``step`` in a thread beside the next one; the returned call tells it the next one has ended, waits
+    for it and gives its result and seconds."""
+    done: list[tuple[StepResult, float]] = []
+    next_ended = threading.Event()
+    beside = replace(ctx, beside=next_ended)  # the same `shared`
+    thread = threading.Thread(
+        target=_execute_into, args=(step, beside, heartbeat_seconds, done), name=f"q2c-{step.name}", daemon=True
+    )
+    thread.start()
+
+    def finish() -> tuple[StepResult, float]:
+        next_ended.set()
+        thread.join()
+        return done[0]
+
+    return finish
+
+
+def _continued(step: Step, continues: Continues, seconds: float) -> Callable[[], tuple[StepResult, float]]:
+    """The end of a step whose rest went on beside the next one: its result, and its seconds (its own part plus
+    the rest's, not the time the rest waited for its turn)."""
+
+    def finish() -> tuple[StepResult, float]:
+        try:
+            result, rest_seconds = continues.rest()
+        except Exception as exc:  # a step's bug must not leave the history saying "running"
+            logger.exception("failed with an unexpected error", extra={"step": step.name, "fields": {}})
+            return StepResult(False, {}, f"{type(exc).__name__}: {exc}"), seconds
+        result.error = scrub(result.error)
+        return result, seconds + rest_seconds
+
+    return finish
 
 
 def _begin_step(step: Step, ctx: StepContext, history: RunHistory) -> None:
@@ -221,7 +249,7 @@ def _begin_step(step: Step, ctx: StepContext, history: RunHistory) -> None:
     log(logger, logging.INFO, "started", step=step.name)
 
 
-def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tuple[StepResult, float]:
+def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tuple[StepResult | Continues, float]:
     """Runs one step (in the calling thread) and never raises for it; the history is the caller's."""
     started = time.perf_counter()
     last_said = [started]
@@ -243,7 +271,8 @@ def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tup
     # a stop asked meanwhile (SIGTERM, Ctrl-C) ends the run here, recorded as interrupted, even when the step
     # caught the signal's exception itself (dlt does, mid-extraction) and ended as a failure
     raise_if_stopped()
-    result.error = scrub(result.error)  # it is stored in the history and shown by `q2c status`
+    if isinstance(result, StepResult):  # (a step's rest is scrubbed when it ends: _continued)
+        result.error = scrub(result.error)  # it is stored in the history and shown by `q2c status`
     return result, time.perf_counter() - started
 
 

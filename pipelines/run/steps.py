@@ -36,10 +36,19 @@ class StepResult:
     config_error: bool = False  # the failure needs a person, not a retry
 
 
+@dataclass
+class Continues:
+    """What a step returns when its last part goes on beside the next step (a source's load beside the next
+    source's extraction): ``rest`` waits for that part and gives the step's result and the seconds the part
+    took by its own clock. The run calls it once the next step has run, and records the step then."""
+
+    rest: Callable[[], tuple[StepResult, float]]
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[StepContext], StepResult]
+    run: Callable[[StepContext], StepResult | Continues]
     # the next step starts while this one runs (they share no writes): the snapshot copies the warehouse for
     # analysts while the push reads it and writes the ERP and the ledger
     overlaps_next: bool = False
@@ -53,36 +62,43 @@ RAW_DATABASE = "raw_database"  # ctx.shared: raw.duckdb, held open from the firs
 
 
 def ingest_step(source: str, *, last: bool = True) -> Step:
-    """One source's ingest. The run's ingest steps load through one open raw database, each source's load
-    checkpointed beside the next step (``pipelines/ingest/raw_database.py``); the ``last`` one closes it, so the
-    build can attach raw."""
+    """One source's ingest. The run's ingest steps load through one open raw database; a source's load runs beside
+    the next step, which extracts the next source (``pipelines/ingest/raw_database.py``): the step returns
+    :class:`Continues` then. The ``last`` one loads before it returns and closes raw, so the build can attach it."""
 
-    def run(ctx: StepContext) -> StepResult:
+    def run(ctx: StepContext) -> StepResult | Continues:
         from pipelines.ingest.raw_database import RawDatabase
-        from pipelines.ingest.runner import raw_path, run_ingest
+        from pipelines.ingest.runner import extract_traced, load, raw_path
 
         raw = ctx.shared.get(RAW_DATABASE)
         if raw is None:
             raw = ctx.shared[RAW_DATABASE] = RawDatabase(raw_path(ctx.data_dir))
         try:
-            (summary,) = run_ingest(ctx.data_dir, (source,), progress=ctx.progress, raw=raw)
+            extracted = extract_traced(ctx.data_dir, source, progress=ctx.progress, raw=raw)
+            loading = load(extracted, raw, beside=not last)
         finally:
             if last:
                 release_shared(ctx)
-        counts = {
-            "rows_loaded": sum(t.rows_loaded for t in summary.tables),
-            "new": sum(t.new for t in summary.tables),
-            "updated": sum(t.updated for t in summary.tables),
-            "pages": summary.pages,
-            "retries": summary.retries,
-            "quarantined": summary.quarantined,
-        }
-        if summary.new_fields:
-            counts["new_fields"] = len(summary.new_fields)
-        counts.update({f"{phase}_seconds": seconds for phase, seconds in summary.phases.items()})
-        return StepResult(summary.ok, counts, summary.error, is_config_problem(summary.error))
+        if last:
+            return _ingest_result(loading.result())
+        return Continues(lambda: (_ingest_result(loading.result()), loading.seconds))
 
     return Step(f"ingest.{source}", run)
+
+
+def _ingest_result(summary: Any) -> StepResult:
+    counts = {
+        "rows_loaded": sum(t.rows_loaded for t in summary.tables),
+        "new": sum(t.new for t in summary.tables),
+        "updated": sum(t.updated for t in summary.tables),
+        "pages": summary.pages,
+        "retries": summary.retries,
+        "quarantined": summary.quarantined,
+    }
+    if summary.new_fields:
+        counts["new_fields"] = len(summary.new_fields)
+    counts.update({f"{phase}_seconds": seconds for phase, seconds in summary.phases.items()})
+    return StepResult(summary.ok, counts, summary.error, is_config_problem(summary.error))
 
 
 def build(ctx: StepContext) -> StepResult:

@@ -40,6 +40,11 @@ def test_every_ratio_is_measured_in_the_same_run(result: tuple[dict, Path]) -> N
         assert figures["targets"][name]["met"] in (True, False)
     details = figures["details"]
     assert set(details["ingest"]["sources"]) == {"crm", "billing", "erp"}
+    # the ingest's seconds are its wall time, as its steps overlap (a source loads beside the next one's extraction):
+    # not more than their sum, but for the milliseconds between them
+    steps = sum(s["ingest_seconds"] for s in details["ingest"]["sources"].values())
+    wall = details["ingest"]["ingest_wall_seconds"]
+    assert 0 < wall < steps + 0.5 and figures["stages"]["ingest"]["seconds"] == round(wall, 1)
     assert details["push_ceiling"]["postings"] > 0 and details["push_ceiling"]["errors"] == 0
     assert figures["stages"]["push"]["rows"] == details["push_ceiling"]["postings"]
     # the creates the ERP rejected are sent by the bare client too, and refused again

@@ -1,4 +1,5 @@
-"""raw.duckdb held open for a whole ingest: checkpoints beside the next source, nothing lost, closed at the end."""
+"""raw.duckdb held open for a whole ingest: loads and checkpoints beside the next source, nothing lost, closed at the
+end."""
 
 from __future__ import annotations
 
@@ -33,15 +34,20 @@ def _wal_bytes(path) -> int:
     return wal.stat().st_size if wal.exists() else 0
 
 
-def test_a_checkpoint_beside_moves_the_log_into_the_file_and_close_releases_it(tmp_path):
+def test_a_load_beside_gives_its_value_then_moves_the_log_into_the_file_and_close_releases_it(tmp_path):
     path = tmp_path / "raw.duckdb"
-    raw, cursor = _opened_with(
-        path, "create schema raw_x", "create table raw_x.t as select range as i from range(100000)"
-    )
-    cursor.close()
-    assert _wal_bytes(path) > 0
-    raw.checkpoint_beside()
-    assert raw.table_counts("raw_x") == {"t": 100_000}  # the connection stays usable while it runs
+    raw = RawDatabase(path)
+
+    def load() -> int:
+        cursor = raw.cursor()
+        cursor.execute("create schema raw_x")
+        cursor.execute("create table raw_x.t as select range as i from range(100000)")
+        cursor.close()
+        return 7
+
+    loading = raw.load_beside(load)
+    assert loading.result() == 7 and loading.seconds > 0
+    assert raw.table_counts("raw_x") == {"t": 100_000}  # the connection stays usable while the checkpoint runs
     deadline = time.monotonic() + 30
     while _wal_bytes(path) and time.monotonic() < deadline:  # the thread, not the close, empties the log
         time.sleep(0.05)
@@ -53,12 +59,26 @@ def test_a_checkpoint_beside_moves_the_log_into_the_file_and_close_releases_it(t
     raw.close()  # twice is harmless
 
 
+def test_a_load_beside_that_fails_raises_for_whoever_waits_and_the_next_one_runs(tmp_path):
+    raw = RawDatabase(tmp_path / "raw.duckdb")
+
+    def broken() -> None:
+        raise ValueError("no such package")
+
+    failed = raw.load_beside(broken)
+    second = raw.load_beside(lambda: "loaded")  # waits for the first (one load at a time), then runs
+    with pytest.raises(ValueError, match="no such package"):
+        failed.result()
+    assert second.result() == "loaded"
+    raw.close()
+
+
 def test_a_checkpoint_while_a_transaction_runs_loses_nothing(tmp_path):
     path = tmp_path / "raw.duckdb"
     raw, writer = _opened_with(
         path, "create table t (i integer)", "begin", "insert into t select range from range(1000)"
     )
-    raw.checkpoint_beside()  # runs, or is left for later: either way the open transaction is untouched
+    raw.load_beside(lambda: None).result()  # its checkpoint runs, or is left for later: the transaction is untouched
     writer.execute("insert into t values (-1)")
     writer.execute("commit")
     writer.close()

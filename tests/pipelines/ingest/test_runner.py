@@ -6,10 +6,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pytest
 from click.testing import CliRunner
 
 from pipelines import stop_request
@@ -91,35 +91,74 @@ def test_a_package_that_cannot_load_is_dropped_and_the_next_run_completes(sandbo
         assert con.execute("select count(*) from raw_crm.companies").fetchone()[0] > 0
 
 
-def test_a_signal_dlt_holds_through_a_load_still_stops_the_ingest_and_loses_nothing(sandbox, tmp_path):
-    """dlt swaps in its own SIGTERM handler while it normalizes and loads, lets the running jobs finish, then fails
-    the step: the ingest must still stop (no further source) and exit as SIGTERM asks; the next run completes."""
-    from dlt.common.runtime import signals as dlt_signals
+def _raw_counts(data_dir: Path) -> dict[str, int]:
+    with duckdb.connect(str(raw_path(data_dir)), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema like 'raw_%' and table_schema not like '%_staging' and table_name not like '_dlt%'"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
 
+
+def _stopped_ingest(data_dir: Path, sandbox, when: Callable[[], bool]) -> list:
+    """run_ingest of crm and erp, sent SIGTERM the first time ``when()`` holds; what it returned (or [])."""
     restore = install_handlers()
     sent = threading.Event()
 
-    def terminate_inside_dlt() -> None:
+    def terminate() -> None:
         while not sent.is_set():
-            if signal.getsignal(signal.SIGTERM) is dlt_signals._signal_receiver:  # dlt normalizes or loads
+            if when():
                 os.kill(os.getpid(), signal.SIGTERM)
                 sent.set()
             time.sleep(0.001)
 
-    thread = threading.Thread(target=terminate_inside_dlt, daemon=True)
+    thread = threading.Thread(target=terminate, daemon=True)
     thread.start()
+    summaries: list = []
     try:
-        with pytest.raises(SystemExit) as exited:
-            run_ingest(tmp_path, ("crm", "erp"), endpoints_of(sandbox))
+        summaries = run_ingest(data_dir, ("crm", "erp"), endpoints_of(sandbox))
+    except SystemExit as exc:  # the signal reached the main thread outside dlt's hands
+        assert exc.code == 128 + signal.SIGTERM
     finally:
         sent.set()
         thread.join()
         restore()
-    assert exited.value.code == 128 + signal.SIGTERM
-    with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-    assert "raw_erp" not in schemas  # the source after the stopped one never started
+    assert stop_request.stop_requested()
     stop_request.clear()
-    again = run_ingest(tmp_path, ("crm", "erp"), endpoints_of(sandbox))
+    return summaries
+
+
+def test_a_signal_dlt_holds_through_the_last_load_stops_the_ingest_and_loses_nothing(sandbox, tmp_path):
+    """dlt swaps in its own SIGTERM handler while it normalizes and loads the last source (the others load in a
+    thread, where it does not), lets the running jobs finish, then fails the step: the stop is still recorded (the
+    command exits as SIGTERM asks), and the next run ends with what an uninterrupted ingest loads."""
+    from dlt.common.runtime import signals as dlt_signals
+
+    def dlt_loading() -> bool:
+        return signal.getsignal(signal.SIGTERM) is dlt_signals._signal_receiver
+
+    _stopped_ingest(tmp_path / "data", sandbox, dlt_loading)
+    again = run_ingest(tmp_path / "data", ("crm", "erp"), endpoints_of(sandbox))
     assert all(s.ok for s in again), [s.error for s in again]
-    assert sum(t.rows_loaded for t in again[1].tables) > 0
+    clean = run_ingest(tmp_path / "clean", ("crm", "erp"), endpoints_of(sandbox))
+    assert all(s.ok for s in clean)
+    assert _raw_counts(tmp_path / "data") == _raw_counts(tmp_path / "clean")
+
+
+def test_a_stop_while_a_source_loads_beside_the_next_lets_that_load_finish(sandbox, tmp_path):
+    """SIGTERM while crm loads in its thread beside erp's extraction: the main thread stops, the load beside
+    ends first (raw is closed after it), crm's rows are all in raw, and the next run completes erp."""
+
+    def crm_loading() -> bool:
+        return any(t.name == "q2c-raw-load" for t in threading.enumerate())
+
+    summaries = _stopped_ingest(tmp_path / "data", sandbox, crm_loading)
+    assert not any(s.ok and s.source == "erp" for s in summaries)  # the stop came before erp was done
+    clean = run_ingest(tmp_path / "clean", ("crm", "erp"), endpoints_of(sandbox))
+    assert all(s.ok for s in clean)
+    counts = _raw_counts(tmp_path / "data")
+    crm = {t: n for t, n in _raw_counts(tmp_path / "clean").items() if t.startswith("raw_crm.")}
+    assert {t: n for t, n in counts.items() if t.startswith("raw_crm.")} == crm
+    again = run_ingest(tmp_path / "data", ("crm", "erp"), endpoints_of(sandbox))
+    assert all(s.ok for s in again), [s.error for s in again]
+    assert _raw_counts(tmp_path / "data") == _raw_counts(tmp_path / "clean")

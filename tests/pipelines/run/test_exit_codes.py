@@ -15,7 +15,7 @@ from pipelines.cli import cli
 from pipelines.run.exit_codes import ExitCode
 from pipelines.run.history import recent_runs
 from pipelines.run.orchestrate import BESIDE_NICENESS, execute_run
-from pipelines.run.steps import Step, StepResult
+from pipelines.run.steps import Continues, Step, StepResult
 from tests.pipelines.conftest import start_cluster
 from tests.pipelines.run.conftest import finish
 from tests.pipelines.run.served import q2c, q2c_environment
@@ -163,6 +163,57 @@ def test_a_step_that_overlaps_the_next_runs_beside_it_and_the_run_waits_for_both
     assert outcome.exit_code == ExitCode.STEP_FAILED and outcome.message == "snapshot failed: disk full"
     latest = recent_runs(tmp_path)[0]
     assert [(s.step, s.outcome) for s in latest.steps] == [("snapshot", "failed"), ("push", "ok"), ("x", "skipped")]
+
+
+def test_a_step_whose_rest_goes_on_beside_the_next_is_recorded_after_it_with_both_parts_seconds(tmp_path):
+    """An ingest step returns ``Continues`` (its source loads beside the next source's extraction): the next step
+    starts at once, the step is recorded once it ends, with its own seconds plus the rest's; a failing rest fails
+    the step (and the run after its ingest steps), and a rest that raises is a failed step, not a crash."""
+    order: list[str] = []
+    loaded = threading.Event()
+
+    def extract_then_load(ok: bool = True, raises: bool = False):
+        def run(_ctx) -> Continues:
+            order.append("extract a")
+
+            def rest() -> tuple[StepResult, float]:
+                assert loaded.wait(10)  # the next step ran meanwhile
+                order.append("rest of a")
+                if raises:
+                    raise RuntimeError("bug in the load")
+                return StepResult(ok, {"rows": 2}, None if ok else "load failed"), 5.0
+
+            return Continues(rest)
+
+        return run
+
+    def extract_b(_ctx) -> StepResult:
+        order.append("b")
+        loaded.set()
+        return StepResult(True, {"rows": 1})
+
+    plan = [Step("ingest.a", extract_then_load()), Step("ingest.b", extract_b), step("build")]
+    assert execute_run(tmp_path, steps=plan).exit_code == ExitCode.OK
+    assert order == ["extract a", "b", "rest of a"]
+    (run,) = recent_runs(tmp_path)
+    assert [(s.step, s.outcome, s.counts) for s in run.steps] == [
+        ("ingest.a", "ok", {"rows": 2}),
+        ("ingest.b", "ok", {"rows": 1}),
+        ("build", "ok", {"rows": 1}),
+    ]
+    assert run.steps[0].seconds >= 5.0  # its own part plus the rest's, by the rest's own clock
+
+    for broken, error in ((extract_then_load(ok=False), "load failed"), (extract_then_load(raises=True), "bug")):
+        loaded.clear()
+        plan = [Step("ingest.a", broken), Step("ingest.b", extract_b), step("build")]
+        outcome = execute_run(tmp_path, steps=plan)
+        assert outcome.exit_code == ExitCode.STEP_FAILED and error in outcome.message
+        latest = recent_runs(tmp_path)[0]
+        assert [(s.step, s.outcome) for s in latest.steps] == [
+            ("ingest.a", "failed"),
+            ("ingest.b", "ok"),
+            ("build", "skipped"),
+        ]
 
 
 def test_the_step_beside_gives_way_and_hears_when_the_next_step_ended(tmp_path):
