@@ -260,10 +260,6 @@ class Extracted:
     fields_before: dict[str, set[str]] = field(default_factory=dict)
     extract_seconds: float = 0.0  # the API read, and a package left behind loaded first
 
-    @property
-    def ok(self) -> bool:
-        return self.summary.ok
-
     def load(self) -> SourceSummary:
         """Normalize and load the package into raw, then count what changed. ``summary.seconds``: the extraction's
         seconds plus this call's (not the time between them, when the load waited for its turn)."""

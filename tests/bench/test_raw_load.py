@@ -39,12 +39,13 @@ def test_both_layouts_load_every_copy_of_every_row(tmp_path: Path, each_layout_f
     assert {n: pq.read_metadata(rows_dir / f"{n}.parquet").num_rows for n in raw_load.TABLES} == counts
 
     loaded = {}
+    source_batch_rows = settings.BATCH_ROWS
     for layout in raw_load.LAYOUTS:
         each_layout_fresh()
         (tmp_path / layout).mkdir()
         result = raw_load.load(rows_dir, tmp_path / layout, layout, copies=3)
-        batch_rows = raw_load.LAYOUTS[layout]["batch_rows"] or 8192  # "now": the source's own
-        assert batch_rows == settings.BATCH_ROWS  # the layout took effect
+        # the layout took effect ("now": the source's own batch rows)
+        assert (raw_load.LAYOUTS[layout]["batch_rows"] or source_batch_rows) == settings.BATCH_ROWS
         assert result["rows"] == 3 * sum(counts.values())
         assert result["database_mb"] > 0 and result["peak_rss_mb"] > 0
         with duckdb.connect(str(tmp_path / layout / "raw.duckdb"), read_only=True) as con:
