@@ -1,19 +1,25 @@
 """Push benchmark: postings/s of ``reverse_etl.push`` against a bare httpx client POSTing the same payloads.
 
-Usage: python -m bench.push [--postings 2000] [--concurrency 4] [--repeat 1]
+Usage: python -m bench.push [--postings 2000] [--concurrency 4] [--repeat 1] [--beside-disk]
 
 Both sides run against a fresh ERP sandbox served by its own process (``q2c sandbox serve``, as a remote API
 would be), with the same payloads, in the same record-type order, at the same number of requests in flight.
 The bare client keeps no ledger, does no diff and only retries 429s; the push reads ``warehouse.duckdb``,
-writes the ledger (two durable SQLite transactions per posting) and classifies every answer.
+writes the ledger (a synced SQLite commit per 64 postings before they are sent, and an unsynced one per outcome)
+and classifies every answer. ``--beside-disk``: each side runs beside a process writing 64 MB chunks, each synced,
+to the same disk, as the snapshot's file copy does beside the push in ``q2c run`` (the disk's syncs are slow then).
 ``ratio`` = bare seconds / push seconds (push rate / bare rate). Results go to bench/results/push-<N>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import multiprocessing
+import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.push_ceiling import post_in_order
@@ -35,11 +41,44 @@ def bare_post(url: str, token: str, postings: list[wh.Posting], concurrency: int
     return seconds
 
 
+CHUNK_BYTES = 64 * 1024 * 1024  # the snapshot's COPY_CHUNK_BYTES
+CHUNKS_PER_FILE = 40
+
+
+def _write_synced_chunks(path: str, stop: multiprocessing.synchronize.Event) -> None:
+    chunk = os.urandom(CHUNK_BYTES)
+    while not stop.is_set():
+        with open(path, "wb") as out:
+            for _ in range(CHUNKS_PER_FILE):
+                if stop.is_set():
+                    break
+                out.write(chunk)
+                os.fdatasync(out.fileno())
+    os.unlink(path)
+
+
+@contextlib.contextmanager
+def disk_writer(folder: Path, on: bool) -> Iterator[None]:
+    """While inside: (when ``on``) a process writing synced 64 MB chunks into ``folder``, a file of 2.5 GB rewritten."""
+    if not on:
+        yield
+        return
+    stop = multiprocessing.Event()
+    writer = multiprocessing.Process(target=_write_synced_chunks, args=(str(folder / "disk-writer.bin"), stop))
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postings", type=int, default=2000, help="about this many postings (all record types)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight, both clients")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side; the best is kept")
+    parser.add_argument("--beside-disk", action="store_true", help="each side beside a writer of synced chunks")
     args = parser.parse_args()
     per_customer = len(wh.company_postings(6)) / 6
     postings = wh.company_postings(max(1, round(args.postings / per_customer)))
@@ -47,12 +86,13 @@ def main() -> None:
     bare_runs, push_runs = [], []
     with tempfile.TemporaryDirectory(prefix="q2c-bench-push-") as tmp:
         fixtures = write_company(Path(tmp) / "fixtures")
+        folder, beside_disk = Path(tmp), args.beside_disk
         for i in range(args.repeat):
-            with served(fixtures, Path(tmp) / f"sandbox-bare-{i}") as endpoints:
+            with served(fixtures, folder / f"sandbox-bare-{i}") as endpoints, disk_writer(folder, beside_disk):
                 bare_runs.append(bare_post(*endpoints["erp"], postings, args.concurrency))
             data_dir = Path(tmp) / f"data-{i}"
             wh.write_warehouse(data_dir, postings)
-            with served(fixtures, Path(tmp) / f"sandbox-push-{i}") as endpoints:
+            with served(fixtures, folder / f"sandbox-push-{i}") as endpoints, disk_writer(folder, beside_disk):
                 from reverse_etl.erp_client import ErpConfig
 
                 url, token = endpoints["erp"]
@@ -69,13 +109,16 @@ def main() -> None:
         "push_seconds": round(pushed, 2),
         "push_postings_per_s": round(len(postings) / pushed),
         "ratio": round(bare / pushed, 2),
+        "beside_disk": args.beside_disk,
     }
-    print(f"push of {len(postings):,} postings at {args.concurrency} in flight (best of {args.repeat})")
+    beside = ", beside a writer of synced 64 MB chunks" if args.beside_disk else ""
+    print(f"push of {len(postings):,} postings at {args.concurrency} in flight (best of {args.repeat}{beside})")
     print(f"  bare httpx  {bare:8.2f} s  {result['bare_postings_per_s']:>7,} postings/s")
     print(f"  q2c push    {pushed:8.2f} s  {result['push_postings_per_s']:>7,} postings/s")
     print(f"  ratio       {result['ratio']:8.2f}  (target ≥ 0.8)")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"push-{len(postings)}.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = f"push-{len(postings)}{'-beside-disk' if args.beside_disk else ''}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

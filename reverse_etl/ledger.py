@@ -1,7 +1,16 @@
-"""The ops store: what q2c has sent to the ERP, one durable SQLite write per state transition.
+"""The ops store: what q2c has sent to the ERP, one SQLite transaction per state transition.
 
-SQLite (WAL, ``synchronous=FULL``) because this is OLTP — small transactions that must survive a crash the
-moment they return — and because DuckDB reads SQLite files, so dbt marts can show posting status.
+SQLite (WAL) because this is OLTP — small transactions that must survive a crash — and because DuckDB reads
+SQLite files, so dbt marts can show posting status.
+
+What must be on disk before the push goes on is the promise made before a request: the move to ``in_flight`` (and
+the end of a run) commits with ``synchronous=FULL``, which syncs the write-ahead log. Every other write (pending,
+an outcome, a dead letter) commits with ``synchronous=NORMAL``: once committed it survives the process dying, and
+it is on disk with the next synced commit, since syncing the log syncs every frame before it. An outcome's caller
+does not wait when another commit is running (reads wait for it). So a crash can lose only outcomes, whose
+postings are then ``in_flight`` again, and the next push looks each one up in the ERP before sending anything (the
+lookup that settles every interrupted request). At L, beside the snapshot's synced copy, the disk's syncs were the
+larger part of the push's time while the outcomes synced too.
 Tables: ``postings`` (current state per posting), ``posting_events`` (append-only audit of every transition,
 enforced by triggers), ``dead_letters`` (full payload + the ERP's error), ``push_runs`` (one row per run).
 No secret is ever written here: payloads and ERP answers only.
@@ -174,7 +183,7 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")  # a transition is on disk when the call returns
+            self._conn.execute("PRAGMA synchronous=FULL")  # set per commit in _commit; FULL till then
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.executescript(SCHEMA)
         self._conn.row_factory = sqlite3.Row
@@ -182,6 +191,11 @@ class Ledger:
         self._queue_lock = threading.Lock()
         self._queue: list[_Write] = []
         self._leading = False
+        self._synced = True  # the connection's synchronous setting is FULL
+        self.commits = {"synced": 0, "unsynced": 0}  # commits (each of one or more writes), by how they ended
+        self._unfinished = 0  # writes handed over and not committed yet (see flush)
+        self._idle = threading.Condition()
+        self._left_errors: list[BaseException] = []  # of writes nobody waited for, till flush raises them
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, *, read_only: bool = False) -> Ledger | None:
@@ -192,15 +206,19 @@ class Ledger:
         return cls(path, read_only=read_only)
 
     def close(self) -> None:
+        with self._idle:  # a write left to another caller's commit is committed first
+            self._idle.wait_for(lambda: self._unfinished == 0)
         self._conn.close()
 
     # -- reads -----------------------------------------------------------------------------------------
     def postings(self) -> dict[tuple[str, str], Posting]:
+        self.flush()
         with self._lock:
             rows = self._conn.execute(f"SELECT {', '.join(Posting.__dataclass_fields__)} FROM postings").fetchall()
         return {(r["record_type"], r["external_id"]): Posting(**dict(r)) for r in rows}
 
     def get(self, record_type: str, external_id: str) -> Posting | None:
+        self.flush()
         with self._lock:
             row = self._conn.execute(
                 f"SELECT {', '.join(Posting.__dataclass_fields__)} FROM postings "
@@ -218,11 +236,13 @@ class Ledger:
         if external_ids is not None:
             sql += f" AND external_id IN ({', '.join('?' for _ in external_ids)})"
             args = list(external_ids)
+        self.flush()
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY dead_letter_id", args).fetchall()
         return [DeadLetter(**dict(r)) for r in rows]
 
     def events(self, record_type: str, external_id: str) -> list[tuple[str | None, str]]:
+        self.flush()
         with self._lock:
             rows = self._conn.execute(
                 "SELECT from_state, to_state FROM posting_events WHERE record_type = ? AND external_id = ? "
@@ -263,12 +283,26 @@ class Ledger:
         count_attempt: bool = False,
         **fields: Any,
     ) -> None:
-        """Move one posting to ``to_state``, updating ``fields``, with its audit event, durably."""
+        """Move one posting to ``to_state``, updating ``fields``, with its audit event. A move to ``in_flight`` is on
+        disk when this returns. Any other is an outcome nobody waits for: it may still be queued behind a running
+        commit when this returns, and is on disk with the next synced commit."""
 
         def write() -> None:
             self._apply(record_type, external_id, to_state, detail, count_attempt, fields)
 
-        self._write(write)
+        self._write(write, synced=to_state == IN_FLIGHT, wait=to_state == IN_FLIGHT)
+
+    def mark_in_flight(self, moves: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Move each ``(record_type, external_id, detail, fields)`` to ``in_flight``, counting an attempt, in one
+        transaction on disk when this returns: the promise, made before any of their requests, that each may have
+        been sent."""
+
+        def write() -> None:
+            for record_type, external_id, detail, fields in moves:
+                self._apply(record_type, external_id, IN_FLIGHT, detail, True, fields)
+
+        if moves:
+            self._write(write, synced=True)
 
     def _apply(
         self,
@@ -377,7 +411,7 @@ class Ledger:
                 {"last_error_code": code, "last_error_message": message, "last_error_path": path},
             )
 
-        self._write(write)
+        self._write(write, wait=False)  # an outcome, as in transition
 
     def resolve_dead_letters(self, record_type: str, external_id: str, resolution: str) -> None:
         def write() -> None:
@@ -404,20 +438,26 @@ class Ledger:
                 (utc_now(), outcome, json.dumps(summary, sort_keys=True), run_id),
             )
 
-        self._write(write)
+        self._write(write, synced=True)  # and with it every outcome of the run
 
-    def _write(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` in a transaction that is on disk when this returns. Writes that arrive while another
-        commit is syncing share the next commit (group commit): each keeps its own savepoint, so it is applied
-        whole or not at all, and none of their callers goes on before its write is durable."""
-        item = _Write(fn)
+    def _write(self, fn: Callable[[], None], *, synced: bool = False, wait: bool = True) -> None:
+        """Run ``fn`` in a transaction that is committed when this returns, and on disk too when ``synced``.
+
+        Writes that arrive while another commit runs share the next commit (group commit): each keeps its own
+        savepoint, so it is applied whole or not at all, and the commit syncs when any of them asks to. With
+        ``wait=False``, a write that finds a commit running is left to the caller running it, and this returns at
+        once: it is committed before any later read (every read flushes first), and its error, if any, is raised
+        by that flush."""
+        item = _Write(fn, synced)
         with self._queue_lock:
-            self._queue.append(item)
             leader = not self._leading
             self._leading = True
-        if not leader:
-            item.done.wait()
-        else:
+            item.left = not (wait or leader)
+            self._queue.append(item)
+            self._unfinished += 1
+        if item.left:
+            return
+        if leader:
             while True:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
@@ -425,12 +465,24 @@ class Ledger:
                         self._leading = False
                         break
                 self._commit(batch)
+        item.done.wait()
         if item.error is not None:
             raise item.error
 
+    def flush(self) -> None:
+        """Wait until every write handed over so far is committed; raise the first error of one nobody waited for."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._unfinished == 0)
+            if self._left_errors:
+                raise self._left_errors.pop(0)
+
     def _commit(self, batch: list[_Write]) -> None:
+        synced = any(item.synced for item in batch)
         with self._lock:
             try:
+                if synced != self._synced:  # outside a transaction, where SQLite takes the setting
+                    self._conn.execute(f"PRAGMA synchronous={'FULL' if synced else 'NORMAL'}")
+                    self._synced = synced
                 self._conn.execute("BEGIN IMMEDIATE")
                 for item in batch:
                     self._conn.execute("SAVEPOINT one_write")
@@ -442,20 +494,27 @@ class Ledger:
                         self._conn.execute("RELEASE one_write")
                         item.error = exc
                 self._conn.execute("COMMIT")
+                self.commits["synced" if synced else "unsynced"] += 1
             except BaseException as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 for item in batch:
                     item.error = item.error or exc
             finally:
+                with self._idle:
+                    self._left_errors += [item.error for item in batch if item.left and item.error is not None]
+                    self._unfinished -= len(batch)
+                    self._idle.notify_all()
                 for item in batch:
                     item.done.set()
 
 
 class _Write:
-    __slots__ = ("done", "error", "fn")
+    __slots__ = ("done", "error", "fn", "left", "synced")
 
-    def __init__(self, fn: Callable[[], None]) -> None:
+    def __init__(self, fn: Callable[[], None], synced: bool) -> None:
         self.fn = fn
+        self.synced = synced
+        self.left = False  # handed to another caller's commit, nobody waiting for it
         self.done = threading.Event()
         self.error: BaseException | None = None

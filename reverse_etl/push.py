@@ -1,12 +1,12 @@
 """Push the ``publish`` postings to the ERP with exactly-once effects; replay dead letters.
 
 Per record type, in push order, the rows are diffed against the ledger (:mod:`reverse_etl.plan`) and the
-work is spread over the ERP client's concurrency. Each posting's requests are bracketed by durable ledger
-writes: ``in_flight`` before, the outcome after. A create is a POST, which the ERP refuses when the external
-id is taken, so q2c never overwrites a record it did not create; an update is a PUT ``eid:`` replacing every
-sublist, so sending it twice leaves the same record. When an outcome is unknown (timeout, 5xx, lost
-response, or a crash before the ledger heard), the record is looked up by external id before anything is
-sent again.
+work is spread over the ERP client's concurrency. Each posting's requests are bracketed by ledger writes:
+``in_flight`` before, on disk before the request (a chunk of postings at a time), and the outcome after. A
+create is a POST, which the ERP refuses when the external id is taken, so q2c never overwrites a record it did
+not create; an update is a PUT ``eid:`` replacing every sublist, so sending it twice leaves the same record.
+When an outcome is unknown (timeout, 5xx, lost response, or a crash before the ledger heard), the record is
+looked up by external id before anything is sent again.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,9 @@ log = logging.getLogger("q2c.reverse_etl")
 # lookups and re-sends for one posting whose outcome stays unknown; past this it waits for the next run
 MAX_RECOVERY_ROUNDS = 6
 SENDING = (CREATE, UPDATE, REPAIR, RECOVER)
+# creates and updates are moved to in_flight this many at a time, in one synced ledger commit, while the chunk
+# before is being sent: a crash leaves at most two chunks in_flight, each looked up before it is sent again
+MARK_AHEAD = 64
 
 
 def push(
@@ -323,7 +326,8 @@ class _Engine:
                 if self.stop.is_set() or self.should_stop():
                     if ahead is not None:
                         ahead.cancel()
-                    return
+                    break
+        self.ledger.flush()  # every outcome committed, and the error of any that failed raised
 
     def _read(
         self,
@@ -369,15 +373,33 @@ class _Engine:
         return out
 
     def _dispatch(self, work: list[tuple[PublishRow, str, Posting | None]]) -> None:
+        """Send the work over the workers: creates and updates in chunks of ``MARK_AHEAD``, each moved to
+        ``in_flight`` in one synced commit while the chunk before it is sent; recoveries move their own postings."""
         if not work:
             return
         errors: list[BaseException] = []
+        futures: list[Future[None]] = []
         with ThreadPoolExecutor(max_workers=min(self.workers, len(work))) as pool:
-            futures = [pool.submit(self._one, row, action, posting) for row, action, posting in work]
-            for future in futures:
-                exc = future.exception()
-                if exc is not None:
-                    errors.append(exc)
+            sending: list[list[Future[None]]] = []
+            for start in range(0, len(work), MARK_AHEAD):
+                if len(sending) == 2:  # one chunk being sent, one marked and queued behind it
+                    wait(sending.pop(0))
+                if self.stop.is_set() or self.should_stop():
+                    break
+                chunk = work[start : start + MARK_AHEAD]
+                marks = {row.key: self._in_flight_fields(row, action) for row, action, _ in chunk if action != RECOVER}
+                self.ledger.mark_in_flight(
+                    [(row.record_type, row.external_id, fields["operation"], fields) for row, fields in
+                     ((row, marks[row.key]) for row, _, _ in chunk if row.key in marks)]
+                )  # fmt: skip
+                sending.append(
+                    [pool.submit(self._one, row, action, posting, marks.get(row.key)) for row, action, posting in chunk]
+                )
+                futures += sending[-1]
+        for future in futures:
+            exc = future.exception()
+            if exc is not None:
+                errors.append(exc)
         auth = [e for e in errors if isinstance(e, ErpAuthError)]
         if auth:
             raise auth[0]
@@ -385,10 +407,25 @@ class _Engine:
             raise errors[0]
 
     # -- one posting -----------------------------------------------------------------------------------
-    def _one(self, row: PublishRow, action: str, posting: Posting | None) -> None:
+    def _in_flight_fields(self, row: PublishRow, action: str) -> dict[str, Any]:
+        """What the move to ``in_flight`` before a create, update or repair records."""
+        operation = {CREATE: "create", UPDATE: "update", REPAIR: "repair"}[action]
+        fields: dict[str, Any] = {
+            "payload_hash": row.payload_hash,
+            "operation": operation,
+            "correlation_id": f"q2c-{uuid.uuid4().hex}",
+        }
+        if action == REPAIR:
+            fields["requested_by"] = current_user()
+        return fields
+
+    def _one(self, row: PublishRow, action: str, posting: Posting | None, marked: dict[str, Any] | None) -> None:
+        """One posting's work. ``marked``: the fields its move to ``in_flight`` recorded (None for a recovery)."""
         if self.stop.is_set() or self.should_stop():
+            if marked is not None:  # moved to in_flight with its chunk, never sent
+                self._move(row, PENDING, detail="the run stopped before sending")
             return
-        correlation_id = f"q2c-{uuid.uuid4().hex}"
+        correlation_id = marked["correlation_id"] if marked else f"q2c-{uuid.uuid4().hex}"
         try:
             if action == RECOVER:
                 assert posting is not None
@@ -399,7 +436,7 @@ class _Engine:
             elif action == CREATE:
                 self._send_create(row, correlation_id)
             else:
-                self._send_update(row, correlation_id, repair=action == REPAIR)
+                self._send_update(row, correlation_id, operation=marked["operation"] if marked else "update")
         except ErpAuthError:
             self.stop.set()
             current = self.ledger.get(*row.key)
@@ -411,33 +448,14 @@ class _Engine:
             self._problem(row, STILL_UNKNOWN, message=str(exc))
 
     def _send_create(self, row: PublishRow, correlation_id: str) -> None:
-        self._move(
-            row,
-            IN_FLIGHT,
-            detail="create",
-            count_attempt=True,
-            payload_hash=row.payload_hash,
-            operation="create",
-            correlation_id=correlation_id,
-        )
+        """A create of a posting already moved to ``in_flight``."""
         self.crash.reached("after_in_flight")
         outcome = self.client.create(row.record_type, row.payload.encode(), correlation_id)
         self.crash.reached("after_response")
         self._settle(row, "create", outcome, correlation_id)
 
-    def _send_update(self, row: PublishRow, correlation_id: str, *, repair: bool = False) -> None:
-        operation = "repair" if repair else "update"
-        extra = {"requested_by": current_user()} if repair else {}
-        self._move(
-            row,
-            IN_FLIGHT,
-            detail=operation,
-            count_attempt=True,
-            payload_hash=row.payload_hash,
-            operation=operation,
-            correlation_id=correlation_id,
-            **extra,
-        )
+    def _send_update(self, row: PublishRow, correlation_id: str, *, operation: str = "update") -> None:
+        """An update (or repair) of a posting already moved to ``in_flight``."""
         self.crash.reached("after_in_flight")
         outcome = self.client.upsert(
             row.record_type, row.external_id, row.payload.encode(), correlation_id, replace=SUBLISTS[row.record_type]
@@ -506,6 +524,8 @@ class _Engine:
                     if sent_hash == row.payload_hash:
                         self._count(row, CREATED if operation == "create" else UPDATED)
                         return
+                    fields = self._in_flight_fields(row, UPDATE) | {"correlation_id": correlation_id}
+                    self.ledger.mark_in_flight([(row.record_type, row.external_id, "update", fields)])
                     self._send_update(row, correlation_id)
                     return
                 # an update that may or may not have applied: replacing every sublist makes resending safe

@@ -31,7 +31,7 @@ logger = logging.getLogger("q2c.run")
 
 HEARTBEAT_SECONDS = 15.0  # a step that said nothing for this long gets a "still running" line
 # The niceness of a step's thread while it runs beside the next step: that step (the push) waits on the ERP and
-# on durable ledger writes between bursts of CPU, and the step beside (the snapshot: file copies and Parquet
+# on the ledger's synced writes between bursts of CPU, and the step beside (the snapshot: file copies and Parquet
 # encoding) fills the CPU it leaves idle instead of taking turns with it. Measured (a throwaway script pushing
 # 5,000 postings beside a snapshot of a 456 MB warehouse, three runs each): both done in 6.8-7.3 s as equals,
 # 6.0-6.1 s like this with the snapshot on one thread; the push alone takes 5.3-5.6 s.

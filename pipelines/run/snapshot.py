@@ -168,7 +168,7 @@ def _copy_written_behind(source: Path, target: Path) -> None:
     """``source`` copied to ``target`` in chunks of ``COPY_CHUNK_BYTES``, each on disk before the next is copied.
 
     A plain copy leaves the whole file (5 GB at L) to the kernel's writeback, and while that drains, every fsync on
-    the disk waits behind it: the push's ledger, beside the snapshot, makes two durable commits per posting."""
+    the disk waits behind it: the push's ledger, beside the snapshot, syncs before each chunk of postings it sends."""
     with source.open("rb") as src, target.open("wb") as dst:
         size, done = os.fstat(src.fileno()).st_size, 0
         while done < size:
