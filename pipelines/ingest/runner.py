@@ -35,12 +35,12 @@ from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.ingest.destination import raw_destination, raw_duckdb
+from pipelines.ingest.order import INGEST_ORDER, SOURCES, ingest_order
 from pipelines.ingest.raw_database import Beside, RawDatabase, dataset_counts
 from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 from pipelines.stop_request import raise_if_stopped, request_stop, stop_requested, stop_signal_name
 
-SOURCES = ("crm", "billing", "erp")
 RAW_DB = "raw.duckdb"
 TRACE_REQUESTS_ENV = "Q2C_TRACE_REQUESTS"
 _CREDENTIAL_HEADER = re.compile(r"authorization|key|token|secret|cookie", re.I)
@@ -333,18 +333,19 @@ def quiet_dlt() -> None:
 
 def run_ingest(
     data_dir: Path,
-    sources: Sequence[str] = SOURCES,
+    sources: Sequence[str] = INGEST_ORDER,
     endpoints: dict[str, Endpoint] | None = None,
     *,
     progress: Callable[[str], None] | None = None,
     raw: RawDatabase | None = None,
 ) -> list[SourceSummary]:
-    """The sources one after another into raw, through one open connection (``raw``, else opened here and closed at
-    the end). Each source's load runs beside the next source's extraction (see ``raw_database``); the last one's
-    in the foreground when raw is closed here, beside the caller otherwise."""
+    """The sources one after another (in ``INGEST_ORDER``) into raw, through one open connection (``raw``, else
+    opened here and closed at the end). Each source's load runs beside the next source's extraction (see
+    ``raw_database``); the last one's in the foreground when raw is closed here, beside the caller otherwise."""
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
+    sources = ingest_order(sources)
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     quiet_dlt()
     summaries = []

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.order import INGEST_ORDER
 from pipelines.run.exit_codes import ExitCode
 from pipelines.run.history import OPS_FILE, RunHistory
 from pipelines.run.lock import LockHeldError, RunLock
@@ -42,7 +43,7 @@ BESIDE_NICENESS = 19
 class RunOptions:
     dry_run: bool = False
     fail_on_severity: str | None = None
-    sources: tuple[str, ...] = ("crm", "billing", "erp")
+    sources: tuple[str, ...] = INGEST_ORDER
     skip: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.order import INGEST_ORDER, ingest_order
+
 # an error that retrying will not fix until a person changes the configuration
 _CONFIG_PROBLEM = re.compile(r"\b401\b|\b403\b|unauthori[sz]ed|ConfigFieldMissing|missing (?:config|secret)", re.I)
 
@@ -162,8 +164,10 @@ def _failure_name(failure: object) -> str:
     return str(failure)
 
 
-def default_steps(sources: tuple[str, ...] = ("crm", "billing", "erp"), skip: tuple[str, ...] = ()) -> list[Step]:
-    """The scheduled run: every source, the build, the snapshot, the push (minus what ``skip`` names)."""
+def default_steps(sources: tuple[str, ...] = INGEST_ORDER, skip: tuple[str, ...] = ()) -> list[Step]:
+    """The scheduled run: every source (in ``INGEST_ORDER``), the build, the snapshot, the push (minus what ``skip``
+    names)."""
+    sources = ingest_order(sources)
     steps = [ingest_step(s, last=s == sources[-1]) for s in sources] if "ingest" not in skip else []
     if "build" not in skip:
         steps += [Step("build", build), Step("snapshot", snapshot, overlaps_next=True)]

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipelines import stop_request
 from pipelines.cli import cli
 from pipelines.ingest.report import format_summary
-from pipelines.ingest.runner import SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
+from pipelines.ingest.runner import INGEST_ORDER, SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
 from pipelines.stop_request import install_handlers
 from tests.pipelines.conftest import endpoints_of
 
@@ -24,7 +24,7 @@ FLOATING = ("FLOAT", "DOUBLE", "REAL")
 
 def test_all_sources_load_with_exact_types_and_utc_timestamps(sandbox, tmp_path):
     summaries = run_ingest(tmp_path, SOURCES, endpoints_of(sandbox))
-    assert [s.source for s in summaries] == list(SOURCES)
+    assert [s.source for s in summaries] == list(INGEST_ORDER)
     assert all(s.ok for s in summaries), [s.error for s in summaries]
     assert all(s.pages > 0 and sum(t.rows_loaded for t in s.tables) > 0 for s in summaries)
     # where each source's time went: dlt's three phases, within the source's own seconds
@@ -101,7 +101,8 @@ def _raw_counts(data_dir: Path) -> dict[str, int]:
 
 
 def _stopped_ingest(data_dir: Path, sandbox, when: Callable[[], bool]) -> list:
-    """run_ingest of crm and erp, sent SIGTERM the first time ``when()`` holds; what it returned (or [])."""
+    """run_ingest of erp and crm (in that order), sent SIGTERM the first time ``when()`` holds; what it returned
+    (or [])."""
     restore = install_handlers()
     sent = threading.Event()
 
@@ -146,19 +147,19 @@ def test_a_signal_dlt_holds_through_the_last_load_stops_the_ingest_and_loses_not
 
 
 def test_a_stop_while_a_source_loads_beside_the_next_lets_that_load_finish(sandbox, tmp_path):
-    """SIGTERM while crm loads in its thread beside erp's extraction: the main thread stops, the load beside
-    ends first (raw is closed after it), crm's rows are all in raw, and the next run completes erp."""
+    """SIGTERM while erp loads in its thread beside crm's extraction: the main thread stops, the load beside
+    ends first (raw is closed after it), erp's rows are all in raw, and the next run completes crm."""
 
-    def crm_loading() -> bool:
+    def erp_loading() -> bool:
         return any(t.name == "q2c-raw-load" for t in threading.enumerate())
 
-    summaries = _stopped_ingest(tmp_path / "data", sandbox, crm_loading)
-    assert not any(s.ok and s.source == "erp" for s in summaries)  # the stop came before erp was done
+    summaries = _stopped_ingest(tmp_path / "data", sandbox, erp_loading)
+    assert not any(s.ok and s.source == "crm" for s in summaries)  # the stop came before crm was done
     clean = run_ingest(tmp_path / "clean", ("crm", "erp"), endpoints_of(sandbox))
     assert all(s.ok for s in clean)
     counts = _raw_counts(tmp_path / "data")
-    crm = {t: n for t, n in _raw_counts(tmp_path / "clean").items() if t.startswith("raw_crm.")}
-    assert {t: n for t, n in counts.items() if t.startswith("raw_crm.")} == crm
+    erp = {t: n for t, n in _raw_counts(tmp_path / "clean").items() if t.startswith("raw_erp.")}
+    assert {t: n for t, n in counts.items() if t.startswith("raw_erp.")} == erp
     again = run_ingest(tmp_path / "data", ("crm", "erp"), endpoints_of(sandbox))
     assert all(s.ok for s in again), [s.error for s in again]
     assert _raw_counts(tmp_path / "data") == _raw_counts(tmp_path / "clean")

@@ -34,9 +34,9 @@ def test_credentials_refused_is_a_configuration_error(scenario_dir, tmp_path):
     assert "not-the-token-0000" not in done.stdout + done.stderr
     (run,) = recent_runs(tmp_path / "data")
     assert [(s.step, s.outcome) for s in run.steps] == [
-        ("ingest.crm", "failed"),
         ("ingest.billing", "failed"),
         ("ingest.erp", "failed"),
+        ("ingest.crm", "failed"),
         ("build", "skipped"),
         ("snapshot", "skipped"),
         ("push", "skipped"),

@@ -28,7 +28,7 @@ from tests.pipelines.run.served import q2c
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_TIMEOUT + 300)]
 
-STEPS = ["ingest.crm", "ingest.billing", "ingest.erp", "build", "snapshot", "push"]
+STEPS = ["ingest.billing", "ingest.erp", "ingest.crm", "build", "snapshot", "push"]
 
 
 def json_lines(text: str) -> list[dict]:

@@ -31,7 +31,7 @@ def test_the_last_ingest_step_closes_raw_for_the_step_after_it(sandbox, tmp_path
         return StepResult(True)
 
     plan = [*default_steps(("crm", "erp"), skip=("build", "push")), Step("after", after_ingest)]
-    assert [s.name for s in plan] == ["ingest.crm", "ingest.erp", "after"]
+    assert [s.name for s in plan] == ["ingest.erp", "ingest.crm", "after"]  # in INGEST_ORDER, crm last
     outcome = execute_run(tmp_path, steps=plan)
     assert outcome.exit_code == ExitCode.OK, [(s.name, s.result.error) for s in outcome.steps]
     [(still_held, tables)] = seen

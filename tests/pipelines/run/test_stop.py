@@ -64,5 +64,5 @@ def test_sigterm_ends_a_run_whose_requests_are_backing_off(unavailable, tmp_path
     assert process.returncode == 128 + signal.SIGTERM, err[-2000:]
     (run,) = recent_runs(tmp_path / "data")
     assert run.outcome == "interrupted"
-    assert [(s.step, s.outcome) for s in run.steps] == [("ingest.crm", "interrupted")]  # no later source started
+    assert [(s.step, s.outcome) for s in run.steps] == [("ingest.billing", "interrupted")]  # no later source started
     assert run.steps[0].seconds is not None and run.steps[0].seconds > 0
