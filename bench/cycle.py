@@ -395,6 +395,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             max(full.peak_rss_mb, push_run.peak_rss_mb, incremental.peak_rss_mb, generate.get("peak_rss_mb") or 0)
         ),
     }
+    # a target is met or missed by the ratio itself, not by its rounding (0.1002 shows as 0.1 but is over 0.1)
+    bare_s = sum(s["bare_seconds"] for s in ingest["sources"].values())
+    unrounded = {
+        "ingest_vs_fetch": bare_s / ingest["ingest_wall_seconds"] if ingest["ingest_wall_seconds"] else None,
+        "build_vs_sql": steps["build"]["seconds"] / sql["seconds"],
+        "push_vs_ceiling": ceiling["seconds"] / push_s if push_vs_ceiling is not None else None,
+        "incremental_vs_full": incremental.seconds / full_s,
+        "recon_vs_reladiff": recon["recon_seconds"] / recon["reladiff_seconds"],
+        "peak_rss_mb_max": ratios["peak_rss_mb_max"],
+    }
     result = {
         "scale": args.scale,
         "seed": args.seed,
@@ -404,7 +414,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "scenario": {"invoices": counts.get("billing/invoices"), "customers": counts.get("billing/customers")},
         "stages": stages,
         "ratios": ratios,
-        "targets": {n: {"op": op, "target": t, "met": _met(ratios[n], op, t)} for n, (op, t) in TARGETS.items()},
+        "targets": {
+            n: {"op": op, "target": t, "value": round(unrounded[n], 5), "met": _met(unrounded[n], op, t)}
+            if unrounded.get(n) is not None
+            else {"op": op, "target": t, "met": None}
+            for n, (op, t) in TARGETS.items()
+        },
         "details": {
             "sandbox_load_seconds": round(serve_s, 1),
             "disk": disk,
@@ -470,6 +485,9 @@ def print_table(result: dict[str, Any], path: Path) -> None:
     for name, value in result["ratios"].items():
         target = result["targets"][name]
         met = {True: "yes", False: "NO", None: "—"}[target["met"]]
+        # where the rounding hides which side of the target the ratio is on, the ratio as measured
+        close = target.get("value") is not None and target["value"] != value and value == target["target"]
+        met += f" ({target['value']})" if close else ""
         print(f"  {name:<22} {value if value is not None else '—':>8} {target['op']:>3} {target['target']:<5}  {met}")
     print(f"  whole bench {result['wall_seconds']:,.0f} s; figures in {path}")
 
