@@ -47,6 +47,10 @@ class Beside(Generic[T]):
         self._value: T | None = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
+        # set when the thread is done, ``then`` included. join() waits on this, not on Thread.join: a signal handler
+        # that raises while Thread.join waits leaves the thread marked as ended though it runs on (CPython 3.11's
+        # _wait_for_tstate_lock releases the running thread's lock), and every later join returns at once
+        self._finished = threading.Event()
         self._thread: threading.Thread | None = None
         if work is not None:
             self._thread = threading.Thread(target=self._run, args=(work, then), name=name, daemon=True)
@@ -66,14 +70,17 @@ class Beside(Generic[T]):
     def _run(self, work: Callable[[], T], then: Callable[[], None] | None) -> None:
         started = time.perf_counter()
         try:
-            self._value = work()
-        except BaseException as exc:  # the caller of result() gets it, whatever it is
-            self._error = exc
+            try:
+                self._value = work()
+            except BaseException as exc:  # the caller of result() gets it, whatever it is
+                self._error = exc
+            finally:
+                self.seconds = time.perf_counter() - started
+                self._ready.set()
+            if then is not None:
+                then()
         finally:
-            self.seconds = time.perf_counter() - started
-            self._ready.set()
-        if then is not None:
-            then()
+            self._finished.set()
 
     def result(self) -> T:
         self._ready.wait()
@@ -82,8 +89,9 @@ class Beside(Generic[T]):
         return self._value  # type: ignore[return-value]
 
     def join(self) -> None:
+        """Wait until the thread is done; interrupted (a signal handler raised), it can be called again."""
         if self._thread is not None and self._thread.ident is not None:  # (a signal may come before the start)
-            self._thread.join()
+            self._finished.wait()
 
 
 class RawDatabase:

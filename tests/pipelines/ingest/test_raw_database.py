@@ -3,8 +3,11 @@ end."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -59,6 +62,42 @@ def test_a_load_beside_gives_its_value_then_moves_the_log_into_the_file_and_clos
     with pytest.raises(RuntimeError, match="was closed"):
         raw.credentials()
     raw.close()  # twice is harmless
+
+
+def test_a_wait_a_signal_cuts_short_can_be_waited_again_and_close_still_waits_for_the_load(tmp_path):
+    """SIGTERM's handler raises wherever the main thread is, also while it waits for the load beside: waiting again
+    (as close() does) must still wait. Thread.join could not: interrupted once, it took the thread for ended."""
+    raw = RawDatabase(tmp_path / "raw.duckdb")
+    release, finished = threading.Event(), threading.Event()
+
+    def load() -> str:
+        release.wait(30)
+        cursor = raw.cursor()
+        cursor.execute("create table t as select 1 as i")
+        cursor.close()
+        finished.set()
+        return "loaded"
+
+    class SignalledError(Exception):
+        pass
+
+    def interrupt(signum, frame) -> None:
+        raise SignalledError
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        loading = raw.load_beside(load)
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with pytest.raises(SignalledError):
+            raw.wait_beside()
+        threading.Timer(0.3, release.set).start()
+        raw.close()
+        assert finished.is_set()  # close waited for the load, which wrote through the connection before it closed
+        assert loading.result() == "loaded"
+        assert _rows(tmp_path / "raw.duckdb", "t") == 1
+    finally:
+        release.set()
+        signal.signal(signal.SIGUSR1, previous)
 
 
 def test_a_load_beside_that_fails_raises_for_whoever_waits_and_the_next_one_runs(tmp_path):
