@@ -388,10 +388,7 @@ class _Engine:
                     break
                 chunk = work[start : start + MARK_AHEAD]
                 marks = {row.key: self._in_flight_fields(row, action) for row, action, _ in chunk if action != RECOVER}
-                self.ledger.mark_in_flight(
-                    [(row.record_type, row.external_id, fields["operation"], fields) for row, fields in
-                     ((row, marks[row.key]) for row, _, _ in chunk if row.key in marks)]
-                )  # fmt: skip
+                self.ledger.mark_in_flight([(*key, fields["operation"], fields) for key, fields in marks.items()])
                 sending.append(
                     [pool.submit(self._one, row, action, posting, marks.get(row.key)) for row, action, posting in chunk]
                 )

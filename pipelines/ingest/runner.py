@@ -279,9 +279,8 @@ class Extracted:
         assert self.raw is not None
         try:
             normalized = pipeline.normalize()
-            summary.phases.update(phase_seconds(pipeline))
             pipeline.load()
-        finally:
+        finally:  # the phases that ran, also when one failed
             summary.phases.update(phase_seconds(pipeline))
         after = self.raw.table_counts(f"raw_{summary.source}")
         loaded = normalized.row_counts if normalized else {}
