@@ -5,32 +5,17 @@ rows a build from scratch gives."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.build.paths import PROJECT_DIR
 from pipelines.build.runner import run_build
 from pipelines.ingest.runner import raw_path
-from tests.pipelines.build.conftest import copy_project, fresh_data_dir
+from tests.pipelines.build.conftest import changed_rows_models, copy_project, fresh_data_dir
 
 NOW = "2026-10-31T23:00:00Z"
-CONFIG = re.compile(r"changed_rows_config\((?P<key>[^)]*)\)")
-
-
-def changed_rows_models() -> dict[str, list[str]]:
-    """Every model configured with changed_rows_config, with its key columns."""
-    found = {}
-    for path in sorted((PROJECT_DIR / "models").rglob("*.sql")):
-        match = CONFIG.search(path.read_text(encoding="utf-8"))
-        if match:
-            found[path.stem] = re.findall(r"'([a-z_]+)'", match["key"])
-    return found
-
-
 MODELS = changed_rows_models()
 # with erp_invoices, which a relationship test of erp_invoice_lines reads
 SELECT = " ".join(f"+{m}" for m in (*MODELS, "erp_invoices"))
@@ -145,7 +130,7 @@ def test_a_build_writes_only_the_changed_rows_and_ends_as_a_build_from_scratch(r
         assert rows(data, model) == rows(scratch, model), model
 
 
-def tested_unique(manifest: dict, model: str) -> list[list[str]]:
+def unique_column_sets(manifest: dict, model: str) -> list[list[str]]:
     """The column sets a data test of ``model`` holds unique (``unique`` and ``unique_combination``)."""
     found = []
     for node in manifest["nodes"].values():
@@ -164,7 +149,7 @@ def test_a_build_with_nothing_changed_writes_nothing(raw_db, project, tmp_path):
     build(data, project)
     # a key that is not unique would lose rows: every such model tests its key
     manifest = json.loads((data / "dbt" / "target" / "manifest.json").read_text())
-    assert {m: keys in tested_unique(manifest, m) for m, keys in MODELS.items()} == dict.fromkeys(MODELS, True)
+    assert {m: keys in unique_column_sets(manifest, m) for m, keys in MODELS.items()} == dict.fromkeys(MODELS, True)
     before = {m: rows(data, m) for m in MODELS}
     written(data)
     build(data, project)
