@@ -33,9 +33,11 @@
     (select {% for k in keys %}{{ alias }}.{{ k }}, {% endfor %}hash({{ alias }}) as q2c_row_hash from {{ relation }} as {{ alias }})
 {%- endmacro %}
 
+{#- A unit test has no table of its own (`this` is none there): it checks the model's rows, the whole select -#}
 {% macro changed_rows(relation, key) -%}
     {%- set keys = [key] if key is string else key %}
-    {%- if is_incremental() %}
+    {%- if this is not none and is_incremental() %}
+        -- q2c:changed_rows of {{ relation }} (built from scratch: select * from {{ relation }})
         select {{ relation }}.*
         from {{ relation }}
         anti join {{ hashed_keys(keys, this, 'built') }} as held
