@@ -10,8 +10,8 @@
 
     The rows a build emits are the result's rows that are new or differ from the held row of their key, and, for
     each held row whose key the result no longer has, that row as held. `get_incremental_q2c_changed_rows_sql` tells
-    the two apart (an emitted row identical to its key's held row is gone), deletes the held rows of every emitted
-    key and inserts the rest. The emitted rows have the model's columns, so a contract still holds. The key must be
+    the two apart (an emitted row identical to its key's held row is gone: only the emitted keys' held rows are
+    hashed again), deletes the held rows of every emitted key and inserts the rest. The emitted rows have the model's columns, so a contract still holds. The key must be
     unique in the result: each such model tests that it is. -#}
 {% macro changed_rows_config(key) -%}
     {{ config(
@@ -62,8 +62,8 @@
     create or replace temporary table {{ gone }} as
     select {% for k in keys %}emitted.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ emitted }} as emitted
-    semi join {{ hashed_keys(keys, target, 'built') }} as held
-        on {{ key_match(keys, 'emitted', 'held') }} and hash(emitted) = held.q2c_row_hash;
+    inner join {{ target }} as built on {{ key_match(keys, 'emitted', 'built') }}
+    where hash(emitted) = hash(built);
     delete from {{ target }} as built using {{ emitted }} as emitted where {{ key_match(keys, 'built', 'emitted') }};
     insert into {{ target }} ({{ columns }})
     select {% for name in names %}emitted.{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
