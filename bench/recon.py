@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 import time
 from collections.abc import Iterable
@@ -75,26 +74,14 @@ where record_type = 'invoice' and billing_key is not null
 
 
 def compiled_sql(data_dir: Path) -> str:
-    """The SELECT dbt compiled for invoice_matches in the last build of this data folder, as a build from scratch
-    runs it (see :func:`whole`)."""
+    """The SELECT dbt compiled for invoice_matches in the last build of this data folder."""
     path = data_dir / COMPILED
     if path.exists():
-        return whole(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     node = _run_result(data_dir)
     if node and node.get("compiled_code"):
-        return whole(node["compiled_code"])
+        return node["compiled_code"]
     raise FileNotFoundError(f"no compiled invoice_matches under {data_dir / 'dbt/target'}: run `q2c build` first")
-
-
-_CHANGED_ROWS = re.compile(r"^\s*-- q2c:changed_rows of (?P<relation>\w+)\b", re.MULTILINE)
-
-
-def whole(sql: str) -> str:
-    """The reconciliation of every invoice. A build that found the table kept its changed rows
-    (dbt_project/macros/changed_rows.sql): its compiled SQL selects only the rows that differ from the table's; the
-    reconciliation this benchmark times is the whole one, the select a build from scratch ends with."""
-    marker = _CHANGED_ROWS.search(sql)
-    return sql if marker is None else f"{sql[: marker.start()]}\nselect * from {marker['relation']}\n"
 
 
 def dbt_execution_seconds(data_dir: Path) -> float | None:

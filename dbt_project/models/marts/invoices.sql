@@ -1,4 +1,3 @@
-{{ changed_rows_config('invoice_id') }}
 -- One row per billing invoice (drafts included, flagged), with its customer's entity, its posting date (the UTC
 -- date it was finalized), the ERP period that date falls in, and why its posting is held back, if it is.
 with
@@ -37,19 +36,15 @@ dated as (
     from invoices
     left join customers on invoices.customer_id = customers.customer_id
     left join unmapped_lines on invoices.invoice_id = unmapped_lines.invoice_id
-),
-
-final as (
-    select
-        dated.*,
-        period.period_id as posting_period_id,
-        period.period_name as posting_period_name,
-        coalesce(period.is_closed, false) as is_posting_period_closed,
-        dated.invoice_status not in ('draft', 'void') as is_postable,
-        dated.erp_link_status = 'missing' as needs_erp_customer,
-        dated.unmapped_reason as hold_reason
-    from dated
-    {{ join_posting_period('period', 'dated.posting_date', 'dated.erp_subsidiary_id') }}
 )
 
-{{ changed_rows('final', 'invoice_id') }}
+select
+    dated.*,
+    period.period_id as posting_period_id,
+    period.period_name as posting_period_name,
+    coalesce(period.is_closed, false) as is_posting_period_closed,
+    dated.invoice_status not in ('draft', 'void') as is_postable,
+    dated.erp_link_status = 'missing' as needs_erp_customer,
+    dated.unmapped_reason as hold_reason
+from dated
+{{ join_posting_period('period', 'dated.posting_date', 'dated.erp_subsidiary_id') }}

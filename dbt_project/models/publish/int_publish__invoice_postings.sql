@@ -1,5 +1,4 @@
 {{ config(schema='intermediate') }}
-{{ changed_rows_config('invoice_id') }}
 -- One row per postable billing invoice (finalized, not draft or void) with the validation gate's verdict,
 -- whatever q2c_posting_mode is: erp_invoices shows it in invoice mode, the daily journals use it in summary mode.
 -- An invoice the ERP already has (its primary match by billing key) is not re-dated or period-checked.
@@ -79,37 +78,33 @@ gated as (
         end as quarantine_reason,
         coalesce(unmapped_product_id, invoice_id) as reason_subject_key
     from joined
-),
-
-final as (
-    select
-        invoice_id,
-        external_id,
-        invoice_number,
-        customer_id,
-        customer_external_id,
-        erp_customer_id,
-        erp_transaction_id,
-        is_in_erp,
-        subsidiary_code,
-        erp_subsidiary_id,
-        currency_code,
-        currency_id,
-        currency_exponent,
-        receivable_account_id,
-        posting_date,
-        {{ gated_tran_date() }} as tran_date,
-        {{ gated_posting_period_id() }} as posting_period_id,
-        subtotal,
-        tax_total,
-        total,
-        case when reason_code is null then 'ready' else 'quarantined' end as validation_status,
-        reason_code,
-        quarantine_reason,
-        reason_subject_key,
-        -- the ERP customer must exist before the invoice when q2c creates it in the same push
-        case when erp_customer_id is null then [customer_external_id] else [] end as depends_on
-    from gated
 )
 
-{{ changed_rows('final', 'invoice_id') }}
+select
+    invoice_id,
+    external_id,
+    invoice_number,
+    customer_id,
+    customer_external_id,
+    erp_customer_id,
+    erp_transaction_id,
+    is_in_erp,
+    subsidiary_code,
+    erp_subsidiary_id,
+    currency_code,
+    currency_id,
+    currency_exponent,
+    receivable_account_id,
+    posting_date,
+    {{ gated_tran_date() }} as tran_date,
+    {{ gated_posting_period_id() }} as posting_period_id,
+    subtotal,
+    tax_total,
+    total,
+    case when reason_code is null then 'ready' else 'quarantined' end as validation_status,
+    reason_code,
+    quarantine_reason,
+    reason_subject_key,
+    -- the ERP customer must exist before the invoice when q2c creates it in the same push
+    case when erp_customer_id is null then [customer_external_id] else [] end as depends_on
+from gated

@@ -1,5 +1,4 @@
 {{ config(schema='intermediate') }}
-{{ changed_rows_config('charge_id') }}
 -- One row per paying charge of a postable invoice (billing's succeeded charge behind its invoice_payment), with
 -- the gate's verdict: quarantined with its invoice, or for its own period. Mode-independent.
 with
@@ -62,35 +61,31 @@ gated as (
             {{ period_gate_reasons() }}
         end as quarantine_reason
     from joined
-),
-
-final as (
-    select
-        charge_id,
-        external_id,
-        invoice_id,
-        invoice_external_id,
-        invoice_erp_transaction_id,
-        payment_method_type,
-        customer_id,
-        customer_external_id,
-        erp_customer_id,
-        erp_transaction_id,
-        is_in_erp,
-        subsidiary_code,
-        erp_subsidiary_id,
-        currency_code,
-        currency_id,
-        posting_date,
-        {{ gated_tran_date() }} as tran_date,
-        {{ gated_posting_period_id() }} as posting_period_id,
-        amount,
-        case when reason_code is null then 'ready' else 'quarantined' end as validation_status,
-        reason_code,
-        quarantine_reason,
-        case when invoice_erp_transaction_id is null then [invoice_external_id] else [] end
-        || case when erp_customer_id is null then [customer_external_id] else [] end as depends_on
-    from gated
 )
 
-{{ changed_rows('final', 'charge_id') }}
+select
+    charge_id,
+    external_id,
+    invoice_id,
+    invoice_external_id,
+    invoice_erp_transaction_id,
+    payment_method_type,
+    customer_id,
+    customer_external_id,
+    erp_customer_id,
+    erp_transaction_id,
+    is_in_erp,
+    subsidiary_code,
+    erp_subsidiary_id,
+    currency_code,
+    currency_id,
+    posting_date,
+    {{ gated_tran_date() }} as tran_date,
+    {{ gated_posting_period_id() }} as posting_period_id,
+    amount,
+    case when reason_code is null then 'ready' else 'quarantined' end as validation_status,
+    reason_code,
+    quarantine_reason,
+    case when invoice_erp_transaction_id is null then [invoice_external_id] else [] end
+    || case when erp_customer_id is null then [customer_external_id] else [] end as depends_on
+from gated

@@ -1,5 +1,4 @@
 {{ config(schema='intermediate') }}
-{{ changed_rows_config(['invoice_line_id', 'revenue_month']) }}
 -- One row per (ratable invoice line, month of its service period): the line's amount allocated by day. Service days
 -- run from service_start_date to service_end_date inclusive; a line ending before it starts is point-in-time on its
 -- start date. Allocation is in integer minor units with the largest-remainder method, so the months of a line sum
@@ -59,32 +58,28 @@ ranked as (
             partition by invoice_line_id order by remainder_minor desc, revenue_month asc
         ) as remainder_rank
     from shares
-),
-
-final as (
-    select
-        external_id,
-        invoice_id,
-        invoice_line_id,
-        line_number,
-        product_id,
-        erp_subsidiary_id,
-        subsidiary_code,
-        currency_code,
-        currency_exponent,
-        revenue_account_id,
-        deferred_revenue_account_id,
-        department_id,
-        recognition_start,
-        recognition_end,
-        service_days,
-        revenue_month,
-        days_in_month,
-        amount as line_amount,
-        amount_sign * {{ minor_to_major(
-            'floor_minor + case when remainder_rank <= leftover_minor then 1 else 0 end', 'currency_exponent'
-        ) }} as recognized_amount
-    from ranked
 )
 
-{{ changed_rows('final', ['invoice_line_id', 'revenue_month']) }}
+select
+    external_id,
+    invoice_id,
+    invoice_line_id,
+    line_number,
+    product_id,
+    erp_subsidiary_id,
+    subsidiary_code,
+    currency_code,
+    currency_exponent,
+    revenue_account_id,
+    deferred_revenue_account_id,
+    department_id,
+    recognition_start,
+    recognition_end,
+    service_days,
+    revenue_month,
+    days_in_month,
+    amount as line_amount,
+    amount_sign * {{ minor_to_major(
+        'floor_minor + case when remainder_rank <= leftover_minor then 1 else 0 end', 'currency_exponent'
+    ) }} as recognized_amount
+from ranked

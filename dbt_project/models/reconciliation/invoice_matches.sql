@@ -1,4 +1,3 @@
-{{ changed_rows_config('invoice_match_id') }}
 -- Every pairing of a billing invoice with the ERP invoices carrying its billing key (and each ERP invoice claiming
 -- an `in_` key that billing does not have), with the compared values side by side and one flag per rule.
 -- The rules are the scenario README's: see dbt_project/README.md "Reconciliation".
@@ -105,72 +104,68 @@ flagged as (
             when 'uncollectible' then 'Open'
         end as expected_erp_status
     from compared
-),
-
-final as (
-    select
-        -- the pairing's key: billing invoice and ERP internal id (either side may be absent)
-        coalesce(invoice_id, '') || '|' || coalesce(erp_transaction_id, '') as invoice_match_id,
-        invoice_id,
-        erp_transaction_id,
-        billing_key,
-        customer_id,
-        subsidiary_code,
-        invoice_status,
-        erp_status,
-        expected_erp_status,
-        finalized_at,
-        erp_created_at,
-        paid_at,
-        voided_at,
-        posting_date,
-        is_posting_period_closed,
-        is_erp_customer_inactive,
-        hold_reason,
-        is_primary_match,
-        erp_records_for_invoice,
-        erp_has_external_id,
-        billing_currency,
-        erp_currency,
-        billing_total,
-        erp_total,
-        erp_total - billing_total as total_difference,
-        billing_tax_total,
-        erp_tax_total,
-        erp_tax_total - billing_tax_total as tax_difference,
-        billing_amount_remaining,
-        erp_amount_unpaid,
-        expected_erp_customer_id,
-        erp_customer_id,
-        erp_customer_billing_id,
-        expected_erp_subsidiary_id,
-        erp_subsidiary_id,
-        paying_charge_id,
-        is_paying_charge_missing_in_erp,
-        is_duplicate_in_erp,
-        is_currency_mismatch,
-        is_amount_mismatch,
-        is_tax_mismatch,
-        is_customer_mismatch,
-        is_subsidiary_mismatch,
-        is_status_mismatch,
-        case
-            when invoice_id is null then 'orphan_in_erp'
-            when invoice_status = 'draft' then 'draft'
-            when hold_reason is not null then 'quarantined'
-            when erp_transaction_id is null and invoice_status = 'void' then 'void_not_posted'
-            -- the push is refused by the ERP (POSTING_REJECTED comes from the ledger), never MISSING
-            when erp_transaction_id is null and is_erp_customer_inactive then 'refused_customer_inactive'
-            when erp_transaction_id is null and finalized_at > {{ settled_before() }} then 'pending'
-            when erp_transaction_id is null and is_posting_period_closed then 'period_closed'
-            when erp_transaction_id is null then 'missing_in_erp'
-            when not is_primary_match then 'duplicate_record'
-            when
-                is_duplicate_in_erp or is_currency_mismatch or is_amount_mismatch or is_tax_mismatch
-                or is_customer_mismatch or is_subsidiary_mismatch or is_status_mismatch then 'mismatched'
-            else 'matched'
-        end as match_status
-    from flagged
 )
 
-{{ changed_rows('final', 'invoice_match_id') }}
+select
+    -- the pairing's key: billing invoice and ERP internal id (either side may be absent)
+    coalesce(invoice_id, '') || '|' || coalesce(erp_transaction_id, '') as invoice_match_id,
+    invoice_id,
+    erp_transaction_id,
+    billing_key,
+    customer_id,
+    subsidiary_code,
+    invoice_status,
+    erp_status,
+    expected_erp_status,
+    finalized_at,
+    erp_created_at,
+    paid_at,
+    voided_at,
+    posting_date,
+    is_posting_period_closed,
+    is_erp_customer_inactive,
+    hold_reason,
+    is_primary_match,
+    erp_records_for_invoice,
+    erp_has_external_id,
+    billing_currency,
+    erp_currency,
+    billing_total,
+    erp_total,
+    erp_total - billing_total as total_difference,
+    billing_tax_total,
+    erp_tax_total,
+    erp_tax_total - billing_tax_total as tax_difference,
+    billing_amount_remaining,
+    erp_amount_unpaid,
+    expected_erp_customer_id,
+    erp_customer_id,
+    erp_customer_billing_id,
+    expected_erp_subsidiary_id,
+    erp_subsidiary_id,
+    paying_charge_id,
+    is_paying_charge_missing_in_erp,
+    is_duplicate_in_erp,
+    is_currency_mismatch,
+    is_amount_mismatch,
+    is_tax_mismatch,
+    is_customer_mismatch,
+    is_subsidiary_mismatch,
+    is_status_mismatch,
+    case
+        when invoice_id is null then 'orphan_in_erp'
+        when invoice_status = 'draft' then 'draft'
+        when hold_reason is not null then 'quarantined'
+        when erp_transaction_id is null and invoice_status = 'void' then 'void_not_posted'
+        -- the push is refused by the ERP (POSTING_REJECTED comes from the ledger), never MISSING
+        when erp_transaction_id is null and is_erp_customer_inactive then 'refused_customer_inactive'
+        when erp_transaction_id is null and finalized_at > {{ settled_before() }} then 'pending'
+        when erp_transaction_id is null and is_posting_period_closed then 'period_closed'
+        when erp_transaction_id is null then 'missing_in_erp'
+        when not is_primary_match then 'duplicate_record'
+        when
+            is_duplicate_in_erp or is_currency_mismatch or is_amount_mismatch or is_tax_mismatch
+            or is_customer_mismatch or is_subsidiary_mismatch or is_status_mismatch then 'mismatched'
+        else 'matched'
+    end as match_status
+from flagged

@@ -1,4 +1,3 @@
-{{ changed_rows_config('payment_match_id') }}
 -- Every pairing of an invoice's paying charge with the ERP customer payments carrying its billing key (and each ERP
 -- payment claiming a ch_/py_ key that billing has no paying charge for), with amounts side by side.
 -- A charge is compared only when its invoice is in the ERP, live in billing and not held back.
@@ -61,47 +60,43 @@ flagged as (
         *,
         coalesce(is_invoice_in_erp, false) and erp_transaction_id is not null and is_primary_match as is_compared
     from paired
-),
-
-final as (
-    select
-        coalesce(charge_id, '') || '|' || coalesce(erp_transaction_id, '') as payment_match_id,
-        charge_id,
-        erp_transaction_id,
-        billing_key,
-        invoice_id,
-        invoice_match_status,
-        customer_id,
-        subsidiary_code,
-        charged_at,
-        posting_date,
-        is_posting_period_closed,
-        is_primary_match,
-        erp_records_for_charge,
-        billing_currency,
-        erp_currency,
-        billing_amount,
-        erp_amount,
-        erp_amount - billing_amount as amount_difference,
-        erp_transaction_date,
-        erp_created_at,
-        is_compared and erp_records_for_charge > 1 as is_duplicate_in_erp,
-        -- the charge's gross is compared; refunds go through credit notes
-        is_compared and abs(erp_amount - billing_amount) > {{ var('q2c_amount_tolerance') }} as is_amount_mismatch,
-        case
-            when charge_id is null then 'unknown_charge_in_erp'
-            -- payments of an invoice absent from the ERP (or void, or held back) raise nothing of their own
-            when not coalesce(is_invoice_in_erp, false) then 'invoice_not_in_erp'
-            when erp_transaction_id is null and is_erp_customer_inactive then 'refused_customer_inactive'
-            when erp_transaction_id is null and charged_at > {{ settled_before() }} then 'pending'
-            when erp_transaction_id is null and is_posting_period_closed then 'period_closed'
-            when erp_transaction_id is null then 'missing_in_erp'
-            when not is_primary_match then 'duplicate_record'
-            when erp_records_for_charge > 1 or abs(erp_amount - billing_amount) > {{ var('q2c_amount_tolerance') }}
-                then 'mismatched'
-            else 'matched'
-        end as match_status
-    from flagged
 )
 
-{{ changed_rows('final', 'payment_match_id') }}
+select
+    coalesce(charge_id, '') || '|' || coalesce(erp_transaction_id, '') as payment_match_id,
+    charge_id,
+    erp_transaction_id,
+    billing_key,
+    invoice_id,
+    invoice_match_status,
+    customer_id,
+    subsidiary_code,
+    charged_at,
+    posting_date,
+    is_posting_period_closed,
+    is_primary_match,
+    erp_records_for_charge,
+    billing_currency,
+    erp_currency,
+    billing_amount,
+    erp_amount,
+    erp_amount - billing_amount as amount_difference,
+    erp_transaction_date,
+    erp_created_at,
+    is_compared and erp_records_for_charge > 1 as is_duplicate_in_erp,
+    -- the charge's gross is compared; refunds go through credit notes
+    is_compared and abs(erp_amount - billing_amount) > {{ var('q2c_amount_tolerance') }} as is_amount_mismatch,
+    case
+        when charge_id is null then 'unknown_charge_in_erp'
+        -- payments of an invoice absent from the ERP (or void, or held back) raise nothing of their own
+        when not coalesce(is_invoice_in_erp, false) then 'invoice_not_in_erp'
+        when erp_transaction_id is null and is_erp_customer_inactive then 'refused_customer_inactive'
+        when erp_transaction_id is null and charged_at > {{ settled_before() }} then 'pending'
+        when erp_transaction_id is null and is_posting_period_closed then 'period_closed'
+        when erp_transaction_id is null then 'missing_in_erp'
+        when not is_primary_match then 'duplicate_record'
+        when erp_records_for_charge > 1 or abs(erp_amount - billing_amount) > {{ var('q2c_amount_tolerance') }}
+            then 'mismatched'
+        else 'matched'
+    end as match_status
+from flagged

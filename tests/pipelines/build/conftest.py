@@ -4,7 +4,6 @@ and copies of the dbt project (whole, or just the ops staging) so a test never w
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 from pathlib import Path
 
@@ -55,16 +54,3 @@ def copy_project(dest: Path, *, only_ops: bool = False) -> Path:
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-_CHANGED_ROWS_CONFIG = re.compile(r"changed_rows_config\((?P<key>[^)]*)\)")
-
-
-def changed_rows_models() -> dict[str, list[str]]:
-    """Every model kept by its changed rows (configured with ``changed_rows_config``), with its key columns."""
-    found = {}
-    for path in sorted((PROJECT_DIR / "models").rglob("*.sql")):
-        match = _CHANGED_ROWS_CONFIG.search(path.read_text(encoding="utf-8"))
-        if match:
-            found[path.stem] = re.findall(r"'([a-z_]+)'", match["key"])
-    return found

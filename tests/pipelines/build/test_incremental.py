@@ -15,7 +15,7 @@ import pytest
 from pipelines.build.incremental import STATE_FILE
 from pipelines.build.runner import run_build
 from pipelines.ingest.runner import raw_path
-from tests.pipelines.build.conftest import changed_rows_models, copy_project, fresh_data_dir
+from tests.pipelines.build.conftest import copy_project, fresh_data_dir
 
 MODELS = ("stg_billing__invoices", "stg_billing__invoice_lines", "stg_billing__charges")
 PUBLISHED = ("erp_invoices", "erp_credit_memos", "erp_customer_payments")
@@ -49,13 +49,9 @@ def project(tmp_path_factory) -> Path:
 def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
     first = build(data, project, SELECT_PUBLISHED)
-    kept_by_changed_rows = changed_rows_models()  # also tracked (test_changed_rows.py)
-    # nothing recorded yet: built in full
-    assert sorted(m for m in first.rebuilt if m not in kept_by_changed_rows) == sorted(MODELS + PUBLISHED)
+    assert sorted(first.rebuilt) == sorted(MODELS + PUBLISHED)  # nothing recorded yet: built in full
     state = json.loads((data / "dbt" / STATE_FILE).read_text())
-    assert sorted(s for s in state if s.split(".")[-1] not in kept_by_changed_rows) == sorted(
-        f"model.q2c.{m}" for m in MODELS + PUBLISHED
-    )
+    assert sorted(state) == sorted(f"model.q2c.{m}" for m in MODELS + PUBLISHED)
 
     # the ingest stored a newer state of an invoice (paid), of a line of a posted invoice (its text) and of a
     # charge
