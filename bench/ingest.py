@@ -96,13 +96,17 @@ def replay_file(path: Path, workers: int, *, token: str | None = None) -> float:
 
 def measure_once(data_dir: Path, trace_dir: Path, endpoints: dict, sources: list[str], workers: int) -> dict:
     """One ingest of ``sources`` into ``data_dir`` as ``q2c ingest`` runs it, then the bare replays of its requests."""
+    before = os.environ.get(TRACE_REQUESTS_ENV)
     os.environ[TRACE_REQUESTS_ENV] = str(trace_dir)
     try:
         started = time.perf_counter()
         summaries = run_ingest(data_dir, sources, {s: Endpoint(*endpoints[s]) for s in sources})
         wall = time.perf_counter() - started
     finally:
-        del os.environ[TRACE_REQUESTS_ENV]
+        if before is None:
+            del os.environ[TRACE_REQUESTS_ENV]
+        else:
+            os.environ[TRACE_REQUESTS_ENV] = before
     failed = [f"{s.source}: {s.error}" for s in summaries if not s.ok]
     if failed:
         raise SystemExit(f"ingest failed: {failed}")
