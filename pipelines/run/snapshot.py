@@ -2,7 +2,9 @@
 
 After each successful build, the schemas ``reconciliation``, ``publish`` and ``canonical`` of
 ``warehouse.duckdb`` are copied into a new DuckDB file and into Parquet, which then replace the previous
-snapshot by an atomic rename. The DuckDB file is a byte copy of the warehouse's file (nobody writes the warehouse
+snapshot by an atomic rename. The Parquet is written from the warehouse itself, opened read-only, while its file
+copies: the copy is the disk's work, the Parquet mostly the CPU's (the L warehouse after an incremental run: 5.1 GB,
+its Parquet 13.3M rows). The DuckDB file is a byte copy of the warehouse's file (nobody writes the warehouse
 while the run lock is held and the build is done) from which every other schema is dropped: copying the file
 costs what the disk costs, where re-inserting the marts table by table recompressed every column (at M: 0.25 s
 against 2.9 s). Dropped schemas leave their blocks as free space inside the file, so it is about the size of
@@ -28,7 +30,8 @@ import shutil
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,34 +93,33 @@ def publish_snapshot(
     for leftover in (tmp, parquet_tmp):  # a leftover copy's WAL goes with the next copy (_copy_database)
         _remove(leftover)
     result = SnapshotResult(final, folder / PARQUET_LINK)
-    _copy_database(warehouse, tmp)
-    # capped like the build (DuckDB's default is 80% of the machine's memory), spilling to a folder of its own
-    con = duckdb.connect(
-        config={
-            "memory_limit": BuildPaths(data_dir).duckdb_settings()["memory_limit"],
-            "temp_directory": str(folder / SPILL_DIR),
-        },
-    )
+    # the file copy is the disk's work and the Parquet the CPU's: the Parquet is written from the warehouse itself
+    # (read-only: nobody writes it now) while the file copies, then the copy is made the snapshot
+    copying = _Copying(warehouse, tmp)
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        with _marts_connection(folder, data_dir) as con:
+            pace = _pacer(con, beside)
+            con.execute(f"ATTACH '{_sql_path(warehouse)}' AS \"{warehouse.stem}\" (READ_ONLY)")
+            con.execute(f'USE "{warehouse.stem}"')
+            for schema, table in sorted(_listed(con, "table", published=True) + _listed(con, "view", published=True)):
+                pace()
+                result.tables[f"{schema}.{table}"] = _write_parquet(con, schema, table, parquet_tmp)
+            con.execute("USE memory")
+            con.execute(f'DETACH "{warehouse.stem}"')
+    finally:
+        copying.wait()  # also when the Parquet failed: nothing writes the copy once this returns
+    info = {
+        "run_id": run_id,
+        "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "q2c_now": q2c_now,
+        "tables": result.tables,
+    }
+    with _marts_connection(folder, data_dir) as con:
         pace = _pacer(con, beside)
         # under the warehouse's own name, so that a view naming it (as dbt's do) still resolves
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS \"{warehouse.stem}\"")
         con.execute(f'USE "{warehouse.stem}"')
         _keep_only_marts(con, pace)
-        for schema, table in _listed(con, "table", published=True):
-            pace()
-            result.tables[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
-            (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
-            target = _sql_path(parquet_tmp / schema / f"{table}.parquet")
-            con.execute(f'COPY "{schema}"."{table}" TO \'{target}\' ({PARQUET_OPTIONS})')
-            _fsync(parquet_tmp / schema / f"{table}.parquet")  # on disk before the folder is swapped in
-        info = {
-            "run_id": run_id,
-            "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "q2c_now": q2c_now,
-            "tables": result.tables,
-        }
         con.execute("CREATE SCHEMA _q2c")
         con.execute(
             f"CREATE TABLE {INFO_TABLE} AS SELECT ? AS run_id, cast(? AS timestamptz) AS published_at, "
@@ -127,8 +129,6 @@ def publish_snapshot(
         con.execute("CHECKPOINT")
         con.execute("USE memory")
         con.execute(f'DETACH "{warehouse.stem}"')
-    finally:
-        con.close()
     (parquet_tmp / "snapshot_info.json").write_text(json.dumps(info, indent=2, sort_keys=True))
     for written in (parquet_tmp / "snapshot_info.json", *(parquet_tmp / s for s in SCHEMAS), parquet_tmp, tmp):
         if written.exists():
@@ -151,6 +151,53 @@ def snapshot_info(path: Path) -> dict[str, object] | None:
     with duckdb.connect(str(path), read_only=True) as con:
         row = con.execute(f"SELECT run_id, published_at, q2c_now FROM {INFO_TABLE}").fetchone()
     return {"run_id": row[0], "published_at": row[1], "q2c_now": row[2]} if row else None
+
+
+@contextmanager
+def _marts_connection(folder: Path, data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB capped like the build (DuckDB's default is 80% of the machine's memory), spilling to a
+    folder of its own, in UTC."""
+    con = duckdb.connect(
+        config={
+            "memory_limit": BuildPaths(data_dir).duckdb_settings()["memory_limit"],
+            "temp_directory": str(folder / SPILL_DIR),
+        },
+    )
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder: Path) -> int:
+    """``schema.table`` (a table or a view) written to ``folder/schema/table.parquet`` and on disk; its row count."""
+    rows = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+    (folder / schema).mkdir(parents=True, exist_ok=True)
+    target = folder / schema / f"{table}.parquet"
+    con.execute(f'COPY (SELECT * FROM "{schema}"."{table}") TO \'{_sql_path(target)}\' ({PARQUET_OPTIONS})')
+    _fsync(target)  # on disk before the folder is swapped in
+    return rows
+
+
+class _Copying:
+    """:func:`_copy_database` running in a thread; :meth:`wait` joins it and raises what it raised."""
+
+    def __init__(self, source: Path, target: Path) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(source, target), name="q2c-snapshot-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self, source: Path, target: Path) -> None:
+        try:
+            _copy_database(source, target)
+        except BaseException as exc:  # handed to the caller by wait()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _copy_database(source: Path, target: Path) -> None:

@@ -157,3 +157,37 @@ def test_the_warehouse_is_copied_in_chunks_each_on_disk_before_the_next(tmp_path
     snapshot._copy_written_behind(source, target)
     assert target.read_bytes() == source.read_bytes()
     assert synced == [1 << 20, 2 << 20, source.stat().st_size]  # each chunk written, then the next
+
+
+def test_the_parquet_is_written_while_the_warehouse_file_copies(tmp_path, monkeypatch):
+    """The copy waits until a Parquet file exists: were the two one after the other, the copy would time out."""
+    write_warehouse(tmp_path, "7.00")
+    real_copy = snapshot._copy_database
+
+    def copy_once_parquet_is_written(source, target):
+        written = tmp_path / "snapshot" / ".parquet-run-a.tmp"
+        for _ in range(500):
+            if list(written.glob("*/*.parquet")):
+                return real_copy(source, target)
+            threading.Event().wait(0.02)
+        raise TimeoutError("no Parquet was written while the file copied")
+
+    monkeypatch.setattr(snapshot, "_copy_database", copy_once_parquet_is_written)
+    result = publish_snapshot(tmp_path, "run-a")
+    assert result.rows == 6
+    with duckdb.connect(str(snapshot_path(tmp_path)), read_only=True) as con:
+        assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 7
+
+
+def test_a_failed_copy_fails_the_snapshot_and_publishes_nothing(tmp_path, monkeypatch):
+    write_warehouse(tmp_path, "1.00")
+    publish_snapshot(tmp_path, "run-a")
+
+    def broken_copy(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(snapshot, "_copy_database", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        publish_snapshot(tmp_path, "run-b")
+    assert snapshot_info(snapshot_path(tmp_path))["run_id"] == "run-a"
+    assert os.readlink(parquet_path(tmp_path)) == "parquet-run-a"
