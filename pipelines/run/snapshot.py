@@ -90,9 +90,31 @@ def publish_snapshot(
     folder.mkdir(parents=True, exist_ok=True)
     final, tmp = folder / SNAPSHOT_DB, folder / f".{SNAPSHOT_DB}.{run_id}.tmp"
     parquet_dir, parquet_tmp = folder / f"parquet-{run_id}", folder / f".parquet-{run_id}.tmp"
-    for leftover in (tmp, parquet_tmp):  # a leftover copy's WAL goes with the next copy (_copy_database)
-        _remove(leftover)
+    _remove_unfinished(folder)
     result = SnapshotResult(final, folder / PARQUET_LINK)
+    try:
+        _publish(data_dir, run_id, q2c_now, beside, result, tmp, parquet_tmp, parquet_dir)
+    except BaseException:
+        # a snapshot that failed (the disk full, say) gives its space back now, not when a later one starts
+        _remove_unfinished(folder)
+        raise
+    _prune_parquet(folder, keep=parquet_dir.name)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _publish(
+    data_dir: Path,
+    run_id: str,
+    q2c_now: str | None,
+    beside: threading.Event | None,
+    result: SnapshotResult,
+    tmp: Path,
+    parquet_tmp: Path,
+    parquet_dir: Path,
+) -> None:
+    """The snapshot written under its temporary names (``tmp``, ``parquet_tmp``), then swapped in."""
+    warehouse, folder = data_dir / WAREHOUSE_DB, tmp.parent
     # the file copy is the disk's work and the Parquet the CPU's: the Parquet is written from the warehouse itself
     # (read-only: nobody writes it now) while the file copies, then the copy is made the snapshot
     copying = _Copying(warehouse, tmp)
@@ -136,12 +158,9 @@ def publish_snapshot(
     os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # a reminder to open it read-only
     _remove(parquet_dir)
     os.rename(parquet_tmp, parquet_dir)
-    os.replace(tmp, final)  # the swap: readers of the old file keep it, new readers get this one
+    os.replace(tmp, result.path)  # the swap: readers of the old file keep it, new readers get this one
     _swap_link(result.parquet, parquet_dir.name)
     _fsync(folder)
-    _prune_parquet(folder, keep=parquet_dir.name)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def snapshot_info(path: Path) -> dict[str, object] | None:
@@ -301,6 +320,13 @@ def _prune_parquet(folder: Path, keep: str) -> None:
     )
     for old in versions[: max(len(versions) - (PARQUET_VERSIONS_KEPT - 1), 0)]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_unfinished(folder: Path) -> None:
+    """What snapshots that did not finish left in ``folder``: copies (with their WAL) and Parquet folders under their
+    temporary names. Only one snapshot runs at a time (the run lock), so none of them is being written."""
+    for leftover in (*folder.glob(f".{SNAPSHOT_DB}.*.tmp*"), *folder.glob(".parquet-*.tmp")):
+        _remove(leftover)
 
 
 def _remove(path: Path) -> None:

@@ -179,15 +179,30 @@ def test_the_parquet_is_written_while_the_warehouse_file_copies(tmp_path, monkey
         assert con.execute("select amount_at_risk_reporting from reconciliation.exceptions").fetchone()[0] == 7
 
 
-def test_a_failed_copy_fails_the_snapshot_and_publishes_nothing(tmp_path, monkeypatch):
+def test_a_failed_copy_fails_the_snapshot_publishes_nothing_and_leaves_nothing(tmp_path, monkeypatch):
     write_warehouse(tmp_path, "1.00")
     publish_snapshot(tmp_path, "run-a")
 
-    def broken_copy(source, target):
-        raise OSError("disk full")
+    def copy_until_the_disk_is_full(source, target):
+        target.write_bytes(b"half a copy")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot, "_copy_database", broken_copy)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(snapshot, "_copy_database", copy_until_the_disk_is_full)
+    with pytest.raises(OSError, match="No space left"):
         publish_snapshot(tmp_path, "run-b")
     assert snapshot_info(snapshot_path(tmp_path))["run_id"] == "run-a"
     assert os.readlink(parquet_path(tmp_path)) == "parquet-run-a"
+    # the failed snapshot's copy and Parquet are gone: a disk that filled up gets its space back
+    assert sorted(p.name for p in (tmp_path / "snapshot").iterdir()) == ["marts.duckdb", "parquet", "parquet-run-a"]
+
+
+def test_what_an_unfinished_snapshot_left_is_removed_by_the_next(tmp_path):
+    """A snapshot killed midway (no chance to clean up) leaves files under its own run's temporary names."""
+    write_warehouse(tmp_path, "1.00")
+    folder = tmp_path / "snapshot"
+    (folder / ".parquet-run-killed.tmp" / "canonical").mkdir(parents=True)
+    (folder / ".parquet-run-killed.tmp" / "canonical" / "invoices.parquet").write_bytes(b"partial")
+    (folder / ".marts.duckdb.run-killed.tmp").write_bytes(b"partial")
+    (folder / ".marts.duckdb.run-killed.tmp.wal").write_bytes(b"partial")
+    publish_snapshot(tmp_path, "run-a")
+    assert sorted(p.name for p in folder.iterdir()) == ["marts.duckdb", "parquet", "parquet-run-a"]
