@@ -35,21 +35,6 @@ currencies as (
 
 customers as (
     select * from {{ ref('stg_erp__customers') }}
-),
-
--- per (record type, billing key): how many records share it, and the primary match among them: one with an
--- externalId, else the lowest internal id (as a window over the whole rows, this was the model's costliest step)
-billing_keys as (
-    select
-        record_type,
-        billing_key,
-        count(*) as records_with_billing_key,
-        coalesce(
-            min(case when external_id is not null then cast(transaction_id as bigint) end),
-            min(cast(transaction_id as bigint))
-        ) as primary_transaction_id
-    from transactions
-    group by record_type, billing_key
 )
 
 select
@@ -59,8 +44,12 @@ select
     transactions.external_id,
     transactions.billing_key,
     transactions.external_id is not null as has_external_id,
-    cast(transactions.transaction_id as bigint) = billing_keys.primary_transaction_id as is_primary_for_billing_key,
-    billing_keys.records_with_billing_key,
+    -- the primary match among records sharing a billing key: one with an externalId, else the lowest internal id
+    row_number() over (
+        partition by transactions.record_type, transactions.billing_key
+        order by transactions.external_id is null, cast(transactions.transaction_id as bigint)
+    ) = 1 as is_primary_for_billing_key,
+    count(*) over (partition by transactions.record_type, transactions.billing_key) as records_with_billing_key,
     transactions.entity_id,
     customers.billing_customer_id as entity_billing_customer_id,
     main_lines.subsidiary_id,
@@ -81,7 +70,3 @@ left join main_lines on transactions.transaction_id = main_lines.transaction_id
 left join tax on transactions.transaction_id = tax.transaction_id
 left join currencies on transactions.currency_id = currencies.currency_id
 left join customers on transactions.entity_id = customers.erp_customer_id
-inner join billing_keys
-    on
-        transactions.record_type = billing_keys.record_type
-        and transactions.billing_key is not distinct from billing_keys.billing_key
