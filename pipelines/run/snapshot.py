@@ -31,6 +31,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,38 +89,32 @@ def publish_snapshot(
         raise FileNotFoundError(f"no {warehouse}: the build has not produced a warehouse yet")
     folder = data_dir / SNAPSHOT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    final, tmp = folder / SNAPSHOT_DB, folder / f".{SNAPSHOT_DB}.{run_id}.tmp"
-    parquet_dir, parquet_tmp = folder / f"parquet-{run_id}", folder / f".parquet-{run_id}.tmp"
     _remove_unfinished(folder)
-    result = SnapshotResult(final, folder / PARQUET_LINK)
+    result = SnapshotResult(folder / SNAPSHOT_DB, folder / PARQUET_LINK)
     try:
-        _publish(data_dir, run_id, q2c_now, beside, result, tmp, parquet_tmp, parquet_dir)
+        _publish(data_dir, run_id, q2c_now, beside, result)
     except BaseException:
         # a snapshot that failed (the disk full, say) gives its space back now, not when a later one starts
         _remove_unfinished(folder)
         raise
-    _prune_parquet(folder, keep=parquet_dir.name)
+    _prune_parquet(folder, keep=f"parquet-{run_id}")
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _publish(
-    data_dir: Path,
-    run_id: str,
-    q2c_now: str | None,
-    beside: threading.Event | None,
-    result: SnapshotResult,
-    tmp: Path,
-    parquet_tmp: Path,
-    parquet_dir: Path,
+    data_dir: Path, run_id: str, q2c_now: str | None, beside: threading.Event | None, result: SnapshotResult
 ) -> None:
-    """The snapshot written under its temporary names (``tmp``, ``parquet_tmp``), then swapped in."""
-    warehouse, folder = data_dir / WAREHOUSE_DB, tmp.parent
+    """The snapshot written under this run's temporary names (see :func:`_remove_unfinished`), then swapped in."""
+    warehouse, folder = data_dir / WAREHOUSE_DB, data_dir / SNAPSHOT_DIR
+    tmp, parquet_tmp = folder / f".{SNAPSHOT_DB}.{run_id}.tmp", folder / f".parquet-{run_id}.tmp"
+    parquet_dir = folder / f"parquet-{run_id}"
     # the file copy is the disk's work and the Parquet the CPU's: the Parquet is written from the warehouse itself
-    # (read-only: nobody writes it now) while the file copies, then the copy is made the snapshot
-    copying = _Copying(warehouse, tmp)
-    try:
-        with _marts_connection(folder, data_dir) as con:
+    # (read-only: nobody writes it now) while the file copies, then the copy is made the snapshot. Leaving the pool
+    # waits for the copy, also when the Parquet failed: nothing writes the copy afterwards.
+    with ThreadPoolExecutor(1, thread_name_prefix="q2c-snapshot-copy") as pool:
+        copying = pool.submit(_copy_database, warehouse, tmp)
+        with _marts_connection(data_dir) as con:
             pace = _pacer(con, beside)
             con.execute(f"ATTACH '{_sql_path(warehouse)}' AS \"{warehouse.stem}\" (READ_ONLY)")
             con.execute(f'USE "{warehouse.stem}"')
@@ -128,15 +123,14 @@ def _publish(
                 result.tables[f"{schema}.{table}"] = _write_parquet(con, schema, table, parquet_tmp)
             con.execute("USE memory")
             con.execute(f'DETACH "{warehouse.stem}"')
-    finally:
-        copying.wait()  # also when the Parquet failed: nothing writes the copy once this returns
+        copying.result()  # what the copy raised, raised here
     info = {
         "run_id": run_id,
         "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "q2c_now": q2c_now,
         "tables": result.tables,
     }
-    with _marts_connection(folder, data_dir) as con:
+    with _marts_connection(data_dir) as con:
         pace = _pacer(con, beside)
         # under the warehouse's own name, so that a view naming it (as dbt's do) still resolves
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS \"{warehouse.stem}\"")
@@ -173,13 +167,13 @@ def snapshot_info(path: Path) -> dict[str, object] | None:
 
 
 @contextmanager
-def _marts_connection(folder: Path, data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _marts_connection(data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB capped like the build (DuckDB's default is 80% of the machine's memory), spilling to a
     folder of its own, in UTC."""
     con = duckdb.connect(
         config={
             "memory_limit": BuildPaths(data_dir).duckdb_settings()["memory_limit"],
-            "temp_directory": str(folder / SPILL_DIR),
+            "temp_directory": str(data_dir / SNAPSHOT_DIR / SPILL_DIR),
         },
     )
     try:
@@ -190,33 +184,13 @@ def _marts_connection(folder: Path, data_dir: Path) -> Iterator[duckdb.DuckDBPyC
 
 
 def _write_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder: Path) -> int:
-    """``schema.table`` (a table or a view) written to ``folder/schema/table.parquet`` and on disk; its row count."""
-    rows = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+    """``schema.table`` (a table or a view) written to ``folder/schema/table.parquet`` and on disk; the rows written."""
     (folder / schema).mkdir(parents=True, exist_ok=True)
     target = folder / schema / f"{table}.parquet"
-    con.execute(f'COPY (SELECT * FROM "{schema}"."{table}") TO \'{_sql_path(target)}\' ({PARQUET_OPTIONS})')
+    copy = f'COPY (SELECT * FROM "{schema}"."{table}") TO \'{_sql_path(target)}\' ({PARQUET_OPTIONS})'
+    rows = con.execute(copy).fetchone()[0]  # COPY answers with the number of rows it wrote
     _fsync(target)  # on disk before the folder is swapped in
     return rows
-
-
-class _Copying:
-    """:func:`_copy_database` running in a thread; :meth:`wait` joins it and raises what it raised."""
-
-    def __init__(self, source: Path, target: Path) -> None:
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(source, target), name="q2c-snapshot-copy", daemon=True)
-        self._thread.start()
-
-    def _run(self, source: Path, target: Path) -> None:
-        try:
-            _copy_database(source, target)
-        except BaseException as exc:  # handed to the caller by wait()
-            self._error = exc
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _copy_database(source: Path, target: Path) -> None:
