@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 _stopped = threading.Event()
 _signal: list[int] = []  # the signal that asked, once one did
+_holding = [0]  # sections (held()) the main thread is in
+_held = threading.Event()  # a signal came during one: raised when the outermost ends
 
 
 class StopRequestedError(Exception):
@@ -63,6 +66,22 @@ def clear() -> None:
     """Forgets an earlier stop (a new command in the same process; tests)."""
     _stopped.clear()
     _signal.clear()
+    _held.clear()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """A section of the main thread that the stop's exception must not cut short, such as starting a thread: cut
+    short inside ``Thread.start``, the thread may run on though it never told its id, so nobody waits for it. A
+    signal inside is recorded at once (:func:`stop_requested`) and raised when the outermost section ends."""
+    _holding[0] += 1
+    try:
+        yield
+    finally:
+        _holding[0] -= 1
+    if not _holding[0] and _held.is_set():
+        _held.clear()
+        raise_if_stopped()
 
 
 def install_handlers() -> Callable[[], None]:
@@ -71,6 +90,9 @@ def install_handlers() -> Callable[[], None]:
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         request_stop(signum)
+        if _holding[0]:
+            _held.set()  # held(): raised when the section ends
+            return
         raise_if_stopped()
 
     clear()

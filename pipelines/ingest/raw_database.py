@@ -32,6 +32,7 @@ import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.ingest.destination import MEMORY_LIMIT
+from pipelines.stop_request import held
 
 logger = logging.getLogger("q2c.ingest")
 T = TypeVar("T")
@@ -57,7 +58,8 @@ class Beside(Generic[T]):
 
     def start(self) -> None:
         if self._thread is not None:
-            self._thread.start()
+            with held():  # a stop raised inside Thread.start could leave the thread running with no id to join on
+                self._thread.start()
 
     @classmethod
     def done(cls, value: T) -> Beside[T]:

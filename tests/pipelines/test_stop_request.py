@@ -69,3 +69,19 @@ def test_the_handlers_record_the_signal_raise_for_it_and_are_put_back() -> None:
     finally:
         restore()
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_a_signal_inside_a_held_section_is_raised_when_the_section_ends() -> None:
+    restore = install_handlers()
+    try:
+        with pytest.raises(SystemExit) as exited, stop_request.held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs here, in the main thread, and must not raise
+            assert stop_requested()
+            finished = True
+        assert finished and exited.value.code == 143
+        with stop_request.held():  # raised once: a later section ends quietly
+            pass
+    finally:
+        restore()
+        stop_request.clear()
