@@ -163,3 +163,40 @@ postings as (
     left join line_fingerprints on postings.external_id = line_fingerprints.external_id
 )
 {%- endmacro %}
+
+{#- Incremental publish lines: a line model (erp_invoice_lines, erp_credit_memo_lines) copies the lines of the
+    documents whose body its document model built again, found by the document's `input_fingerprint` (which hashes
+    its lines' rows), kept beside each line. Lines of a document whose fingerprint is gone (the document changed
+    to no lines, or is no longer posted) are deleted after the build. -#}
+{% macro publish_lines_config(documents_model) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key='external_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        meta={'rebuild_on_change': true},
+        post_hook="{{ delete_unlisted_lines('" ~ documents_model ~ "') }}",
+    ) }}
+{%- endmacro %}
+
+{#- The documents (`external_id`, `input_fingerprint`) whose lines the model does not hold at that fingerprint. -#}
+{% macro relisted_documents(documents_model) -%}
+    select documents.external_id, documents.input_fingerprint
+    from {{ ref(documents_model) }} as documents
+    {%- if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as built
+            where
+                built.external_id = documents.external_id
+                and built.input_fingerprint = documents.input_fingerprint
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_unlisted_lines(documents_model) -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1 from {{ ref(documents_model) }} as documents
+        where documents.external_id = built.external_id and documents.input_fingerprint = built.input_fingerprint
+    )
+{%- endmacro %}

@@ -1,21 +1,32 @@
 -- One row per line of each invoice posting in publish.erp_invoices (invoice posting mode; none in summary mode).
+-- Incremental: only the lines of the documents whose body erp_invoices built again (macros/incremental.sql).
+{{ publish_lines_config('erp_invoices') }}
+
+with
+
+documents as (
+    {{ relisted_documents('erp_invoices') }}
+)
+
 select
-    cast(external_id as varchar) as external_id,
-    cast(line_number as integer) as line_number,
-    cast(invoice_id as varchar) as invoice_id,
-    cast(invoice_line_id as varchar) as invoice_line_id,
-    cast(line_description as varchar) as line_description,
-    cast(product_id as varchar) as product_id,
-    cast(erp_item_id as varchar) as erp_item_id,
-    cast(quantity as decimal(38, 4)) as quantity,
-    cast(rate as decimal(38, 4)) as rate,
-    cast(amount as decimal(38, 4)) as amount,
-    cast(tax_rate_percent as decimal(9, 4)) as tax_rate_percent,
-    cast(erp_tax_code as varchar) as erp_tax_code,
-    cast(tax_amount as decimal(38, 4)) as tax_amount,
-    cast(department_id as varchar) as department_id,
-    cast(is_proration as boolean) as is_proration,
-    cast(service_start_date as date) as service_start_date,
-    cast(service_end_date as date) as service_end_date
-from {{ ref('int_publish__invoice_line_postings') }}
+    cast(line_postings.external_id as varchar) as external_id,
+    cast(line_postings.line_number as integer) as line_number,
+    cast(line_postings.invoice_id as varchar) as invoice_id,
+    cast(line_postings.invoice_line_id as varchar) as invoice_line_id,
+    cast(line_postings.line_description as varchar) as line_description,
+    cast(line_postings.product_id as varchar) as product_id,
+    cast(line_postings.erp_item_id as varchar) as erp_item_id,
+    cast(line_postings.quantity as decimal(38, 4)) as quantity,
+    cast(line_postings.rate as decimal(38, 4)) as rate,
+    cast(line_postings.amount as decimal(38, 4)) as amount,
+    cast(line_postings.tax_rate_percent as decimal(9, 4)) as tax_rate_percent,
+    cast(line_postings.erp_tax_code as varchar) as erp_tax_code,
+    cast(line_postings.tax_amount as decimal(38, 4)) as tax_amount,
+    cast(line_postings.department_id as varchar) as department_id,
+    cast(line_postings.is_proration as boolean) as is_proration,
+    cast(line_postings.service_start_date as date) as service_start_date,
+    cast(line_postings.service_end_date as date) as service_end_date,
+    documents.input_fingerprint
+from {{ ref('int_publish__invoice_line_postings') }} as line_postings
+inner join documents on line_postings.external_id = documents.external_id
 where '{{ var("q2c_posting_mode") }}' = 'invoice'

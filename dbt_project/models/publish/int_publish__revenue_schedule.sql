@@ -1,25 +1,35 @@
-{{ config(schema='intermediate') }}
+{{ config(
+    schema='intermediate',
+    materialized='incremental',
+    unique_key='invoice_line_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    meta={'rebuild_on_change': true},
+    post_hook="{{ delete_unscheduled_lines() }}",
+) }}
 -- One row per (ratable invoice line, month of its service period): the line's amount allocated by day. Service days
 -- run from service_start_date to service_end_date inclusive; a line ending before it starts is point-in-time on its
 -- start date. Allocation is in integer minor units with the largest-remainder method, so the months of a line sum
 -- exactly to its amount. Only lines of invoices that are ready (which includes those already in the ERP).
+-- Incremental: a line's months depend on its own row only (with its invoice's), so a build allocates only the lines
+-- whose row changed since the last, found by `input_fingerprint` (macros/revenue_schedule.sql); the rest are kept.
 with
 
-invoices as (
-    select * from {{ ref('int_publish__invoice_postings') }}
-    where validation_status = 'ready'
+allocated_lines as (
+    {{ revenue_schedule_lines() }}
 ),
 
 lines as (
-    select
-        line_postings.*,
-        invoices.subsidiary_code,
-        invoices.tran_date as invoice_date,
-        line_postings.service_start_date as recognition_start,
-        greatest(line_postings.service_end_date, line_postings.service_start_date) as recognition_end
-    from {{ ref('int_publish__invoice_line_postings') }} as line_postings
-    inner join invoices on line_postings.invoice_id = invoices.invoice_id
-    where line_postings.deferred_revenue_account_id is not null and line_postings.service_start_date is not null
+    -- the lines whose months this build allocates: all of them, or those whose row changed
+    select * from allocated_lines
+    {%- if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as built
+            where
+                built.invoice_line_id = allocated_lines.invoice_line_id
+                and built.input_fingerprint = allocated_lines.input_fingerprint
+        )
+    {%- endif %}
 ),
 
 months as (
@@ -81,5 +91,6 @@ select
     amount as line_amount,
     amount_sign * {{ minor_to_major(
         'floor_minor + case when remainder_rank <= leftover_minor then 1 else 0 end', 'currency_exponent'
-    ) }} as recognized_amount
+    ) }} as recognized_amount,
+    input_fingerprint
 from ranked

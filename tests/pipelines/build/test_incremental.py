@@ -19,9 +19,10 @@ from tests.pipelines.build.conftest import copy_project, fresh_data_dir
 
 MODELS = ("stg_billing__invoices", "stg_billing__invoice_lines", "stg_billing__charges")
 PUBLISHED = ("erp_invoices", "erp_credit_memos", "erp_customer_payments")
+LINES = ("erp_invoice_lines", "erp_credit_memo_lines")
+SCHEDULE = "int_publish__revenue_schedule"
 SELECT = " ".join(f"+{m}" for m in MODELS)
-# with the line models, which the relationship tests of the selected models read
-SELECT_PUBLISHED = " ".join(f"+{m}" for m in (*PUBLISHED, "erp_invoice_lines", "erp_credit_memo_lines"))
+SELECT_PUBLISHED = " ".join(f"+{m}" for m in (*PUBLISHED, *LINES, SCHEDULE))
 NOW = "2026-10-31T23:00:00Z"
 
 
@@ -49,9 +50,11 @@ def project(tmp_path_factory) -> Path:
 def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
     first = build(data, project, SELECT_PUBLISHED)
-    assert sorted(first.rebuilt) == sorted(MODELS + PUBLISHED)  # nothing recorded yet: built in full
+    incremental = (*MODELS, *PUBLISHED, *LINES, SCHEDULE)
+    assert sorted(first.rebuilt) == sorted(incremental)  # nothing recorded yet: built in full
     state = json.loads((data / "dbt" / STATE_FILE).read_text())
-    assert sorted(state) == sorted(f"model.q2c.{m}" for m in MODELS + PUBLISHED)
+    assert sorted(state) == sorted(f"model.q2c.{m}" for m in incremental)
+    schedule = rows(data, SCHEDULE, "intermediate")
 
     # the ingest stored a newer state of an invoice (paid), of a line of a posted invoice (its text) and of a
     # charge
@@ -71,6 +74,14 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
         " _q2c_state_version = _q2c_state_version + 1 where id = ?",
         ['{"description": "Seats (amended)"}', changed_line],
     )
+    # an invoice whose lines the revenue schedule allocates is voided: their months go
+    voided = next(r[1] for r in schedule if r[1] not in (invoice, posted))  # invoice_id
+    assert voided in {r[2] for r in rows(data, "erp_invoice_lines", "publish")}  # invoice_id
+    raw(
+        data,
+        "update raw_billing.invoices set status = 'void', _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        [voided],
+    )
     charge = raw(data, "select min(id) from raw_billing.charges")[0][0]
     raw(
         data,
@@ -85,14 +96,21 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
     assert invoices[invoice][-2] == version + 1  # _q2c_state_version (then _q2c_load_seq)
     bodies = {r[3]: r for r in rows(data, "erp_invoices", "publish")}
     assert "Seats (amended)" in bodies[posted][-3]  # payload
+    months = rows(data, SCHEDULE, "intermediate")
+    assert voided not in {r[1] for r in months}
+    assert len(months) < len(schedule)
+    lines = rows(data, "erp_invoice_lines", "publish")
+    assert {r[4] for r in lines if r[3] == changed_line} == {"Seats (amended)"}  # invoice_line_id: line_description
+    assert voided not in {r[2] for r in lines}  # invoice_id
 
     scratch = tmp_path / "scratch"
     shutil.copytree(data, scratch)
     build(scratch, project, SELECT_PUBLISHED, full_refresh=True)
     for model in MODELS:
         assert rows(data, model) == rows(scratch, model), model
-    for model in PUBLISHED:
+    for model in (*PUBLISHED, *LINES):
         assert rows(data, model, "publish") == rows(scratch, model, "publish"), model
+    assert months == rows(scratch, SCHEDULE, "intermediate")
 
 
 def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch_and_lost_rows_go(raw_db, project, tmp_path):
