@@ -198,7 +198,10 @@ def q2c_run(
     run, steps = last_run(data_dir)
     if m.returncode not in (0, 2):  # 2: exceptions open, the normal state of a company's books
         failed = [s for s in steps if s["outcome"] != "ok"]
-        raise SystemExit(f"{label} failed with {m.returncode}: {failed or run.get('error')} (log: {work})")
+        kept = keep_failed_run(label, m, steps, work)
+        raise SystemExit(
+            f"{label} failed with {m.returncode}: {failed or run.get('error')} (log: {work}; per step: {kept})"
+        )
     print(f"  {m.seconds:,.1f} s, peak RSS {m.peak_rss_mb:,.0f} MB, exit {m.returncode}{_waited(spent)}", flush=True)
     return m, run, steps
 
@@ -206,6 +209,25 @@ def q2c_run(
 def _waited(spent: dict[str, float]) -> str:
     """ ", I/O wait 123 s" when the span spent a noticeable time waiting on the disk, else nothing."""
     return f", I/O wait {spent['iowait']:,.0f} s" if spent.get("iowait", 0) >= 1 else ""
+
+
+def keep_failed_run(label: str, measured: Measured, steps: list[dict], work: Path) -> Path:
+    """A failed run's figures, per step, which the results file (never written then) would have held: printed and
+    kept in ``<work>/<label>-failed.json``, so a peak RSS or a slow step can still be named."""
+    figures = step_figures(steps, measured)
+    for s in steps:
+        figures[s["step"]]["outcome"] = s["outcome"]
+    record = {
+        "returncode": measured.returncode,
+        "seconds": round(measured.seconds, 1),
+        "peak_rss_mb": round(measured.peak_rss_mb),
+        "steps": figures,
+    }
+    path = work / f"{label}-failed.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    for name, step in figures.items():
+        print(f"  {name:<16} {step['outcome']:<8} {step['seconds']:>9,.1f} s  peak RSS {step['peak_rss_mb']:,} MB")
+    return path
 
 
 def step_figures(steps: list[dict], measured: Measured) -> dict[str, dict[str, Any]]:

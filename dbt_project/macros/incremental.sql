@@ -200,3 +200,12 @@ postings as (
         where documents.external_id = built.external_id and documents.input_fingerprint = built.input_fingerprint
     )
 {%- endmacro %}
+
+{#- After erp_transactions builds: the records no longer in the ERP (deleted there, or gone from raw) go. -#}
+{% macro delete_gone_transactions() -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1 from {{ ref('stg_erp__transactions') }} as transactions
+        where transactions.transaction_id = built.transaction_id and not transactions.is_deleted
+    )
+{%- endmacro %}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,19 @@ def test_each_run_and_baseline_says_what_the_machine_did_meanwhile(result: tuple
     replays = [source["machine"] for source in figures["details"]["ingest"]["sources"].values()]
     for spent in [*spans.values(), *replays]:
         assert "iowait" in spent and all(value >= 0 for value in spent.values()), spent
+
+
+def test_a_failed_run_keeps_its_steps_figures(tmp_path, capsys) -> None:
+    """The results file is written only at the end: a run that fails keeps its per-step figures beside its log."""
+    data, work = tmp_path / "data", tmp_path / "work"
+    data.mkdir()
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    with pytest.raises(SystemExit, match="build-only failed") as stopped:
+        cycle.q2c_run("build-only", data, env, work, "ingest", "push")  # no raw.duckdb: the build fails
+    kept = json.loads((work / "build-only-failed.json").read_text())
+    assert str(work / "build-only-failed.json") in str(stopped.value)
+    assert kept["returncode"] not in (0, 2) and kept["peak_rss_mb"] > 0
+    assert set(kept["steps"]) == {"build"}
+    assert kept["steps"]["build"]["outcome"] != "ok" and kept["steps"]["build"]["seconds"] >= 0
+    assert "build" in capsys.readouterr().out

@@ -132,3 +132,45 @@ def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch_and_lost_r
     raw(data, "delete from raw_billing.invoice_lines where id = ?", [line])
     assert build(data, project).rebuilt == []
     assert line not in {r[0] for r in rows(data, "stg_billing__invoice_lines")}
+
+
+def test_erp_transactions_write_again_only_the_billing_keys_that_changed(raw_db, project, tmp_path):
+    data = fresh_data_dir(raw_db, tmp_path / "data")
+    build(data, project, "+erp_transactions")
+    held = {r[0]: r for r in rows(data, "erp_transactions", "canonical")}
+    invoices = sorted(
+        (r for r in held.values() if r[1] == "invoice" and r[3] and r[4] and r[7] == 1),
+        key=lambda r: int(r[0]),
+    )  # transaction_id, record_type, transaction_number, external_id, billing_key, …, records_with_billing_key
+    moved, kept, gone = invoices[0], invoices[1], invoices[2]
+    taxed = raw(
+        data,
+        'select min("transaction") from raw_erp.transactionline where taxline and "transaction" not in (?, ?, ?)',
+        [moved[0], kept[0], gone[0]],
+    )[0][0]
+
+    # the ERP's later state: an invoice now carries another's billing key (no externalId), one was deleted, and a
+    # tax line of a third changed
+    raw(
+        data,
+        "update raw_erp.transaction set externalid = null, custbody_q2c_billing_id = ? where id = ?",
+        [kept[4], moved[0]],
+    )
+    raw(data, "update raw_erp.transaction set _q2c_deleted = true where id = ?", [gone[0]])
+    raw(
+        data,
+        'update raw_erp.transactionline set foreignamount = foreignamount + 1 where "transaction" = ? and taxline',
+        [taxed],
+    )
+
+    assert build(data, project, "+erp_transactions").rebuilt == []
+    now = {r[0]: r for r in rows(data, "erp_transactions", "canonical")}
+    assert gone[0] not in now
+    assert now[moved[0]][4] == kept[4] and now[moved[0]][7] == now[kept[0]][7] == 2  # one key, two records
+    assert now[kept[0]][6] and not now[moved[0]][6]  # the primary: the one with an externalId
+    assert now[taxed][17] != held[taxed][17]  # tax_total
+
+    scratch = tmp_path / "scratch"
+    shutil.copytree(data, scratch)
+    build(scratch, project, "+erp_transactions", full_refresh=True)
+    assert rows(data, "erp_transactions", "canonical") == rows(scratch, "erp_transactions", "canonical")
