@@ -8,13 +8,20 @@
     row is replaced), and `meta.rebuild_on_change`, by which `q2c build` drops its table when the SQL that built
     it changed (pipelines/build/incremental.py), so rows built by two versions of a model never mix. -#}
 {% macro staging_incremental_config(key, raw_table, raw_key='id') -%}
+    {{ keyed_incremental_config(key, "{{ delete_unsourced('" ~ raw_table ~ "', '" ~ raw_key ~ "', '" ~ key ~ "') }}") }}
+{%- endmacro %}
+
+{#- The config of every incremental model here: the rows of a key built again replace the held ones
+    (delete+insert), `post_hook` deletes what is gone, and `meta.rebuild_on_change` has `q2c build` drop the table
+    when the SQL that built it changed (pipelines/build/incremental.py). -#}
+{% macro keyed_incremental_config(key, post_hook) -%}
     {{ config(
         materialized='incremental',
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         meta={'rebuild_on_change': true},
-        post_hook="{{ delete_unsourced('" ~ raw_table ~ "', '" ~ raw_key ~ "', '" ~ key ~ "') }}",
+        post_hook=post_hook,
     ) }}
 {%- endmacro %}
 
@@ -106,24 +113,18 @@
     hash of those rows, is kept beside the body as `input_fingerprint`. Every posting is fingerprinted each build
     (a hash, no JSON), and a posting whose input is gone is deleted after the build. -#}
 {% macro publish_incremental_config(input_model) -%}
-    {{ config(
-        materialized='incremental',
-        unique_key='external_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        meta={'rebuild_on_change': true},
-        post_hook="{{ delete_unposted('" ~ input_model ~ "') }}",
-    ) }}
+    {{ keyed_incremental_config('external_id', "{{ delete_unposted('" ~ input_model ~ "') }}") }}
 {%- endmacro %}
 
-{#- The rows of `relation` (a CTE with `external_id` and `input_fingerprint`) not built with that fingerprint. -#}
-{% macro unbuilt_inputs(relation) -%}
+{#- The rows of `relation` (a CTE or a model with `key` and `input_fingerprint`) the model does not hold with that
+    fingerprint under that key: all of them in a full build. -#}
+{% macro unbuilt_inputs(relation, key='external_id') -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
         where not exists (
             select 1 from {{ this }} as built
             where
-                built.external_id = {{ relation }}.external_id
+                built.{{ key }} = {{ relation }}.{{ key }}
                 and built.input_fingerprint = {{ relation }}.input_fingerprint
         )
     {%- endif %}
@@ -169,28 +170,7 @@ postings as (
     its lines' rows), kept beside each line. Lines of a document whose fingerprint is gone (the document changed
     to no lines, or is no longer posted) are deleted after the build. -#}
 {% macro publish_lines_config(documents_model) -%}
-    {{ config(
-        materialized='incremental',
-        unique_key='external_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        meta={'rebuild_on_change': true},
-        post_hook="{{ delete_unlisted_lines('" ~ documents_model ~ "') }}",
-    ) }}
-{%- endmacro %}
-
-{#- The documents (`external_id`, `input_fingerprint`) whose lines the model does not hold at that fingerprint. -#}
-{% macro relisted_documents(documents_model) -%}
-    select documents.external_id, documents.input_fingerprint
-    from {{ ref(documents_model) }} as documents
-    {%- if is_incremental() %}
-        where not exists (
-            select 1 from {{ this }} as built
-            where
-                built.external_id = documents.external_id
-                and built.input_fingerprint = documents.input_fingerprint
-        )
-    {%- endif %}
+    {{ keyed_incremental_config('external_id', "{{ delete_unlisted_lines('" ~ documents_model ~ "') }}") }}
 {%- endmacro %}
 
 {% macro delete_unlisted_lines(documents_model) -%}

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='transaction_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    meta={'rebuild_on_change': true},
-    post_hook="{{ delete_gone_transactions() }}",
-) }}
+{{ keyed_incremental_config('transaction_id', '{{ delete_gone_transactions() }}') }}
 -- One row per ERP transaction with what the reconciliation compares: billing key, subsidiary (from the main line),
 -- currency code, total, tax total (tax lines), status, and the ERP customer's billing id.
 -- Incremental: a record's row depends on its own columns (`input_fingerprint`, a hash of them) and on the records
@@ -90,16 +83,9 @@ fingerprinted as (
     regrouped as (
         -- the billing keys whose records are written again: those of new or changed records, as they are now…
         select
-            fingerprinted.record_type,
-            fingerprinted.billing_key
-        from fingerprinted
-        where
-            not exists (
-                select 1 from {{ this }} as held
-                where
-                    held.transaction_id = fingerprinted.transaction_id
-                    and held.input_fingerprint = fingerprinted.input_fingerprint
-            )
+            unbuilt.record_type,
+            unbuilt.billing_key
+        from ({{ unbuilt_inputs('fingerprinted', 'transaction_id') }}) as unbuilt
         union
         -- …and as they were, with those of records gone
         select

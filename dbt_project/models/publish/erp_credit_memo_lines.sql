@@ -4,8 +4,13 @@
 
 with
 
+erp_credit_memos as (
+    select * from {{ ref('erp_credit_memos') }}
+),
+
 documents as (
-    {{ relisted_documents('erp_credit_memos') }}
+    -- the documents whose lines the model does not hold at their fingerprint
+    {{ unbuilt_inputs('erp_credit_memos') }}
 )
 
 select

@@ -4,8 +4,13 @@
 
 with
 
+erp_invoices as (
+    select * from {{ ref('erp_invoices') }}
+),
+
 documents as (
-    {{ relisted_documents('erp_invoices') }}
+    -- the documents whose lines the model does not hold at their fingerprint
+    {{ unbuilt_inputs('erp_invoices') }}
 )
 
 select

@@ -1,12 +1,5 @@
-{{ config(
-    schema='intermediate',
-    materialized='incremental',
-    unique_key='invoice_line_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    meta={'rebuild_on_change': true},
-    post_hook="{{ delete_unscheduled_lines() }}",
-) }}
+{{ config(schema='intermediate') }}
+{{ keyed_incremental_config('invoice_line_id', '{{ delete_unscheduled_lines() }}') }}
 -- One row per (ratable invoice line, month of its service period): the line's amount allocated by day. Service days
 -- run from service_start_date to service_end_date inclusive; a line ending before it starts is point-in-time on its
 -- start date. Allocation is in integer minor units with the largest-remainder method, so the months of a line sum
@@ -21,15 +14,7 @@ allocated_lines as (
 
 lines as (
     -- the lines whose months this build allocates: all of them, or those whose row changed
-    select * from allocated_lines
-    {%- if is_incremental() %}
-        where not exists (
-            select 1 from {{ this }} as built
-            where
-                built.invoice_line_id = allocated_lines.invoice_line_id
-                and built.input_fingerprint = allocated_lines.input_fingerprint
-        )
-    {%- endif %}
+    {{ unbuilt_inputs('allocated_lines', 'invoice_line_id') }}
 ),
 
 months as (
