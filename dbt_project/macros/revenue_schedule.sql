@@ -1,8 +1,9 @@
 {#- The invoice lines the revenue schedule allocates: ratable lines of ready invoices, each with its invoice's
-    subsidiary and date. With `fingerprint`, each also has `input_fingerprint`, the hash of that row: all its months
-    depend on. The model allocates the lines whose fingerprint it does not hold yet; its post-hook removes the
-    months of lines no longer listed here (their invoice stopped being ready, the line lost its deferral). -#}
-{% macro revenue_schedule_lines(fingerprint=true) -%}
+    subsidiary and date, and `input_fingerprint`, the hash of that row: all its months depend on. The model
+    allocates the lines whose fingerprint it does not hold yet; its post-hook removes the months of lines no longer
+    listed here (their invoice stopped being ready, the line lost its deferral), reading their ids only (DuckDB
+    leaves out the hash then). -#}
+{% macro revenue_schedule_lines() -%}
     with
 
     invoices as (
@@ -22,12 +23,8 @@
         where line_postings.deferred_revenue_account_id is not null and line_postings.service_start_date is not null
     )
 
-    {%- if fingerprint %}
-        -- `lines` alone is the row, as a struct
-        select lines.*, hash(lines) as input_fingerprint from lines  -- noqa: RF02
-    {%- else %}
-        select * from lines
-    {%- endif %}
+    -- `lines` alone is the row, as a struct
+    select lines.*, hash(lines) as input_fingerprint from lines  -- noqa: RF02
 {%- endmacro %}
 
 {#- After the build: the months of lines the schedule no longer allocates go. A line whose row changed had its
@@ -35,7 +32,7 @@
 {% macro delete_unscheduled_lines() -%}
     delete from {{ this }} as built
     where not exists (
-        select 1 from ({{ revenue_schedule_lines(fingerprint=false) }}) as lines
+        select 1 from ({{ revenue_schedule_lines() }}) as lines
         where lines.invoice_line_id = built.invoice_line_id
     )
 {%- endmacro %}
