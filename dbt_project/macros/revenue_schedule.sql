@@ -32,7 +32,9 @@
 {% macro delete_unscheduled_lines() -%}
     delete from {{ this }} as built
     where not exists (
-        select 1 from ({{ revenue_schedule_lines() }}) as lines
+        select 1 from (
+            {{ revenue_schedule_lines() }}
+        ) as lines  -- the macro's select ends with a comment: the parenthesis closes on a line of its own
         where lines.invoice_line_id = built.invoice_line_id
     )
 {%- endmacro %}
