@@ -89,10 +89,22 @@ def ingest_step(source: str, *, last: bool = True, together: tuple[str, ...] = (
             if last:
                 release_shared(ctx)
         if last:
-            return _ingest_result(loading.result())
+            result = _ingest_result(loading.result())
+            _give_back_memory(ctx)
+            return result
         return Continues(lambda: (_ingest_result(loading.result()), loading.seconds))
 
     return Step(f"ingest.{source}", run)
+
+
+def _give_back_memory(ctx: StepContext) -> None:
+    """After the last source loaded: the memory the ingest freed goes back to the system before the build
+    (``pipelines/memory.py``), and the log says how much."""
+    from pipelines.memory import give_back
+
+    before, after = give_back()
+    if before is not None and after is not None:
+        ctx.progress(f"resident memory {before:,.0f} MB, {after:,.0f} MB once the freed memory went back to the system")
 
 
 def _ingest_result(summary: Any) -> StepResult:
