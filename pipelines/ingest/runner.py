@@ -243,9 +243,7 @@ def extract_source(
     finally:
         stop_progress()  # the pages are all read: the load says nothing more
         summary.pages, summary.retries = stats.total()
-    ended = time.perf_counter()
-    extracted.extract_seconds = ended - started
-    extracted.extract_window = (started, ended)
+    extracted.extract_seconds = time.perf_counter() - started
     return extracted
 
 
@@ -261,7 +259,6 @@ class Extracted:
     before: dict[str, int] = field(default_factory=dict)
     fields_before: dict[str, set[str]] = field(default_factory=dict)
     extract_seconds: float = 0.0  # the API read, and a package left behind loaded first
-    extract_window: tuple[float, float] = (0.0, 0.0)  # when the extraction started and ended (time.perf_counter)
 
     def load(self) -> SourceSummary:
         """Normalize and load the package into raw, then count what changed. ``summary.seconds``: the extraction's
@@ -341,12 +338,9 @@ def run_ingest(
     progress: Callable[[str], None] | None = None,
     raw: RawDatabase | None = None,
 ) -> list[SourceSummary]:
-    """The sources (in ``INGEST_ORDER``) into raw, through one open connection (``raw``, else opened here and closed
-    at the end). Sources that loaded before are read at once, otherwise one after another (``extractions``); they
-    load one at a time, each load beside the next source's extraction (see ``raw_database``), the last one's in the
-    foreground when raw is closed here, beside the caller otherwise."""
-    from pipelines.ingest.extractions import Extractions  # (it reads sources with this module's functions)
-
+    """The sources one after another (in ``INGEST_ORDER``) into raw, through one open connection (``raw``, else
+    opened here and closed at the end). Each source's load runs beside the next source's extraction (see
+    ``raw_database``); the last one's in the foreground when raw is closed here, beside the caller otherwise."""
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
@@ -359,21 +353,18 @@ def run_ingest(
         raw, error = _open_raw(data_dir)
         if raw is None:  # nothing can load: each source says why
             return [SourceSummary(source, error=error) for source in sources]
-    extractions: Extractions | None = None
     try:
-        extractions = Extractions(data_dir, sources, raw, endpoints)
         loading: Beside[SourceSummary] | None = None
         for source in sources:
             raise_if_stopped()  # asked to stop (SIGTERM, Ctrl-C): no further source starts
-            extracted = extractions.take(source, progress)
+            endpoint = (endpoints or {}).get(source)
+            extracted = extract_traced(data_dir, source, endpoint, progress=progress, raw=raw)
             if loading is not None:
                 summaries.append(loading.result())
             loading = load(extracted, raw, beside=not own or source != sources[-1])
         if loading is not None:
             summaries.append(loading.result())
     finally:
-        if extractions is not None:
-            extractions.close()
         if own:
             raw.close()
     return summaries

@@ -61,29 +61,23 @@ def is_config_problem(message: str | None) -> bool:
 
 
 RAW_DATABASE = "raw_database"  # ctx.shared: raw.duckdb, held open from the first ingest step to the last
-EXTRACTIONS = "extractions"  # ctx.shared: the ingest steps' extractions, started by the first of them
 
 
-def ingest_step(source: str, *, last: bool = True, together: tuple[str, ...] = ()) -> Step:
+def ingest_step(source: str, *, last: bool = True) -> Step:
     """One source's ingest. The run's ingest steps load through one open raw database; a source's load runs beside
     the next step, which extracts the next source (``pipelines/ingest/raw_database.py``): the step returns
-    :class:`Continues` then. The ``last`` one loads before it returns and closes raw, so the build can attach it.
-    ``together``: the sources of the run's ingest steps, in order; the first step starts their extractions, at once
-    when every one of them loaded before (``pipelines/ingest/extractions.py``), and each step takes its own."""
+    :class:`Continues` then. The ``last`` one loads before it returns and closes raw, so the build can attach it,
+    and gives back the memory the ingest freed."""
 
     def run(ctx: StepContext) -> StepResult | Continues:
-        from pipelines.ingest.extractions import Extractions
         from pipelines.ingest.raw_database import RawDatabase
-        from pipelines.ingest.runner import load, raw_path
+        from pipelines.ingest.runner import extract_traced, load, raw_path
 
         raw = ctx.shared.get(RAW_DATABASE)
         if raw is None:
             raw = ctx.shared[RAW_DATABASE] = RawDatabase(raw_path(ctx.data_dir))
         try:
-            extractions = ctx.shared.get(EXTRACTIONS)
-            if extractions is None:
-                extractions = ctx.shared[EXTRACTIONS] = Extractions(ctx.data_dir, together or (source,), raw)
-            extracted = extractions.take(source, ctx.progress)
+            extracted = extract_traced(ctx.data_dir, source, progress=ctx.progress, raw=raw)
             loading = load(extracted, raw, beside=not last)
         finally:
             if last:
@@ -169,11 +163,7 @@ def push(ctx: StepContext) -> StepResult:
 
 
 def release_shared(ctx: StepContext) -> None:
-    """Close what steps keep open for the steps after them (the extractions, the raw database); the run calls it
-    when it ends."""
-    extractions = ctx.shared.pop(EXTRACTIONS, None)
-    if extractions is not None:
-        extractions.close()
+    """Close what steps keep open for the steps after them (the raw database); the run calls it when it ends."""
     raw = ctx.shared.pop(RAW_DATABASE, None)
     if raw is not None:
         raw.close()
@@ -191,7 +181,7 @@ def default_steps(sources: tuple[str, ...] = INGEST_ORDER, skip: tuple[str, ...]
     """The scheduled run: every source (in ``INGEST_ORDER``), the build, the snapshot, the push (minus what ``skip``
     names)."""
     sources = ingest_order(sources)
-    steps = [ingest_step(s, last=s == sources[-1], together=sources) for s in sources] if "ingest" not in skip else []
+    steps = [ingest_step(s, last=s == sources[-1]) for s in sources] if "ingest" not in skip else []
     if "build" not in skip:
         steps += [Step("build", build), Step("snapshot", snapshot, overlaps_next=True)]
     if "push" not in skip:
