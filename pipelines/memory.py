@@ -1,9 +1,9 @@
 """Memory the process has freed, given back to the system before the build.
 
-The ingest frees most of what it used, but the allocators keep freed memory for later: glibc's malloc in one arena
-per thread that allocated (the ingest's request and load threads), Arrow's memory pool (the Parquet dlt writes and the
-tables the sources build). The build that follows in the same process allocates through DuckDB's own allocator and
-other threads, so it reuses little of that. On L, the full run's build reached 4,092 MB of RSS in the process that had
+The ingest frees most of what it used, but the allocators keep freed memory for later: glibc's malloc in the arenas
+of the threads that allocated (the ingest's request and load threads), Arrow's memory pool (the Parquet dlt writes and
+the tables the sources build). The build that follows in the same process allocates mostly inside DuckDB, from other
+threads, and reused little of that: on L, the full run's build reached 4,092 MB of RSS in the process that had
 ingested, against 2,782 MB for the same build in a fresh process. Given back after the ingest (the seventeenth L
 cycle): 1,693 MB resident became 1,071 MB, and the build's peak was 3,407 MB.
 
