@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.memory import rss_mb
+
 
 @dataclass
 class Measured:
@@ -23,17 +25,6 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     phase_peak_rss_mb: dict[str, float] = field(default_factory=dict)
-
-
-def _rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return None
-    return None
 
 
 def run_measured(
@@ -54,7 +45,7 @@ def run_measured(
 
         def sample() -> None:
             while not done.wait(interval):
-                rss = _rss_mb(proc.pid)
+                rss = rss_mb(proc.pid)
                 name = phase() if phase else None
                 if rss is not None and name:
                     peaks[name] = max(peaks.get(name, 0.0), rss)

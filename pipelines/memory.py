@@ -13,19 +13,19 @@ cycle): 1,693 MB resident became 1,071 MB, and the build's peak was 3,407 MB.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 from pathlib import Path
 
 
-def rss_mb() -> float | None:
-    """This process's resident memory now (Linux; None elsewhere)."""
+def rss_mb(pid: int | str = "self") -> float | None:
+    """The resident memory of process ``pid`` (this one by default) now, in MB; None where there is no ``/proc``
+    or the process is gone."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    except OSError:
+    except (OSError, ValueError):
         pass
     return None
 
@@ -45,10 +45,8 @@ def _malloc_trim() -> None:
     """glibc's ``malloc_trim(0)``: every arena's free memory back to the system (other C libraries have none)."""
     if not sys.platform.startswith("linux"):
         return
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        trim = libc.malloc_trim
+        trim = ctypes.CDLL(None).malloc_trim  # the C library the process already has loaded
     except (OSError, AttributeError):  # musl and others: no malloc_trim
         return
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
