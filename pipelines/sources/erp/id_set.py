@@ -18,8 +18,13 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 _BIT_POSITIONS = tuple(tuple(k for k in range(8) if byte >> k & 1) for byte in range(256))
-_POSITION_SUMS = tuple(sum(p) for p in _BIT_POSITIONS)
+# per byte value: how many bits it sets, and the sum of their positions (0-7)
+_BIT_COUNTS = pa.array([len(p) for p in _BIT_POSITIONS], pa.int64())
+_POSITION_SUMS = pa.array([sum(p) for p in _BIT_POSITIONS], pa.int64())
 
 
 def _digits(ids: Iterable[Any]) -> list[int]:
@@ -132,9 +137,18 @@ class IdSet:
 
     @property
     def total(self) -> int:
-        """The sum of the ids (compared with SuiteQL's ``SUM(id)``)."""
-        base, total = self._base, 0
-        for j, byte in enumerate(self._bits):
-            if byte:
-                total += len(_BIT_POSITIONS[byte]) * (base + 8 * j) + _POSITION_SUMS[byte]
-        return total
+        """The sum of the ids (compared with SuiteQL's ``SUM(id)``), in Arrow's kernels: a bit at byte ``j``,
+        position ``k`` is the id ``base + 8j + k``. At L the transactions' bitmap is 13.8 MB for 2.3M ids: a
+        loop over its bytes took 0.75 s of the ERP's extraction, holding the GIL."""
+        if not self._bits:
+            return 0
+        data = pa.Array.from_buffers(pa.uint8(), len(self._bits), [None, pa.py_buffer(self._bits)])
+        where = pc.indices_nonzero(data).cast(pa.int64())
+        values = pc.take(data, where)
+        counts = pc.take(_BIT_COUNTS, values)
+        weighted = pc.sum(pc.multiply(counts, where)).as_py() or 0
+        return (
+            self._base * (pc.sum(counts).as_py() or 0)
+            + 8 * weighted
+            + (pc.sum(pc.take(_POSITION_SUMS, values)).as_py() or 0)
+        )
