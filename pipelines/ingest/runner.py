@@ -73,8 +73,9 @@ class SourceSummary:
     quarantined: int = 0
     recovered: list[str] = field(default_factory=list)
     error: str | None = None
-    # seconds of dlt's phases (extract: the requests and the rows; normalize; load: into raw.duckdb); the rest of
-    # ``seconds`` is the run's own bookkeeping (recovering a package, counting rows before and after)
+    # where ``seconds`` went: ``prepare`` (a package left behind loaded, the rows counted, the state restored and
+    # the source planned: billing lists its events and looks its changed objects up in raw), then dlt's phases
+    # (extract: the requests and the rows; normalize; load: into raw.duckdb); the rest is the counting after
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -231,8 +232,10 @@ def extract_source(
         extracted.fields_before = _known_fields(pipeline, source)
         # what `pipeline.run` does first: the state restored from raw when the local one is gone
         pipeline.sync_destination()
+        planned = build_source(source, endpoint, CountingClient(stats))  # billing lists its events here
+        summary.phases["prepare"] = round(time.perf_counter() - started, 3)
         try:
-            pipeline.extract(build_source(source, endpoint, CountingClient(stats)), loader_file_format="parquet")
+            pipeline.extract(planned, loader_file_format="parquet")
         finally:
             summary.phases.update(phase_seconds(pipeline))
     except PipelineStepFailed as exc:

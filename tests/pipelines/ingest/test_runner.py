@@ -27,8 +27,10 @@ def test_all_sources_load_with_exact_types_and_utc_timestamps(sandbox, tmp_path)
     assert [s.source for s in summaries] == list(INGEST_ORDER)
     assert all(s.ok for s in summaries), [s.error for s in summaries]
     assert all(s.pages > 0 and sum(t.rows_loaded for t in s.tables) > 0 for s in summaries)
-    # where each source's time went: dlt's three phases, within the source's own seconds
-    assert all(list(s.phases) == ["extract", "normalize", "load"] for s in summaries), [s.phases for s in summaries]
+    # where each source's time went: its preparation (planning included), then dlt's three phases, within the
+    # source's own seconds
+    phases = ["prepare", "extract", "normalize", "load"]
+    assert all(list(s.phases) == phases for s in summaries), [s.phases for s in summaries]
     assert all(0 < sum(s.phases.values()) <= s.seconds for s in summaries)
     with duckdb.connect(str(raw_path(tmp_path)), read_only=True) as con:
         columns = con.execute(
@@ -43,7 +45,7 @@ def test_all_sources_load_with_exact_types_and_utc_timestamps(sandbox, tmp_path)
     text = format_summary(summaries)
     for source in SOURCES:
         assert f"{source}: ok" in text
-    assert text.count("  extract ") == len(SOURCES) and ", load " in text
+    assert text.count("  prepare ") == len(SOURCES) and ", extract " in text and ", load " in text
 
 
 def test_cli_ingest_reads_endpoints_from_the_environment(sandbox, tmp_path, monkeypatch):

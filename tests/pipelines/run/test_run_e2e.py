@@ -76,7 +76,7 @@ def test_run_history_has_step_timings_and_counts(concurrent_runs, served):
     assert list(steps) == STEPS
     assert all(s.outcome == "ok" and s.seconds > 0 for s in run.steps)
     assert steps["ingest.billing"].counts["rows_loaded"] > 0
-    phases = [steps["ingest.billing"].counts[f"{p}_seconds"] for p in ("extract", "normalize", "load")]
+    phases = [steps["ingest.billing"].counts[f"{p}_seconds"] for p in ("prepare", "extract", "normalize", "load")]
     assert all(p > 0 for p in phases) and sum(phases) < steps["ingest.billing"].seconds
     assert steps["build"].counts["nodes"] > 0
     assert steps["snapshot"].counts["tables"] > 0
