@@ -280,14 +280,14 @@ def _execute_step(step: Step, ctx: StepContext, heartbeat_seconds: float) -> tup
 def _execute_into(step: Step, ctx: StepContext, heartbeat_seconds: float, done: list) -> None:
     """Runs a step beside the next one, in its own thread at the lowest CPU priority (``BESIDE_NICENESS``)."""
     started = time.perf_counter()
-    _lower_thread_priority(BESIDE_NICENESS)
+    lower_thread_priority(BESIDE_NICENESS)
     try:
         done.append(_execute_step(step, ctx, heartbeat_seconds))
     except BaseException as exc:  # e.g. SystemExit inside a library: the run must still hear of it
         done.append((StepResult(False, {}, f"{type(exc).__name__}: {exc}"), time.perf_counter() - started))
 
 
-def _lower_thread_priority(niceness: int) -> None:
+def lower_thread_priority(niceness: int) -> None:
     """On Linux niceness belongs to each thread, and the threads it starts (DuckDB's workers) inherit it: this
     lowers the calling thread's priority only. Elsewhere the thread keeps its priority."""
     if not sys.platform.startswith("linux"):
