@@ -2,11 +2,12 @@
 
 Usage: python -m bench.tail --data-dir D [--postings 15000] [--concurrency 4]
 
-``D`` is a data folder a build has filled (a bench cycle's ``<work>/data``, say). Its snapshot is published three
-ways, each into ``D/snapshot`` as a run does: alone; beside a push of ``--postings`` postings to a fresh ERP sandbox
-(``bench.push``'s company, served by its own process), in a thread at the lowest CPU priority that gives way until
-the push is done (``pipelines/run/orchestrate.py``); and the push alone, to its own fresh sandbox. The tail of a run
-is the longer of the two beside each other: compare it with the two alone, one after the other.
+``D`` is a data folder a build has filled (a bench cycle's ``<work>/data``, say). In order: its snapshot published
+alone (into ``D/snapshot``, as a run does); a push of ``--postings`` postings alone, to a fresh ERP sandbox
+(``bench.push``'s company, served by its own process); then the snapshot published again beside the same push to
+another fresh sandbox, in a thread at the lowest CPU priority that gives way until the push is done
+(``pipelines/run/orchestrate.py``). The tail of a run is the longer of the two beside each other: compare it with
+the two alone, one after the other.
 """
 
 from __future__ import annotations
