@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.push_ceiling import post_in_order
 from bench.served import served
+from reverse_etl.erp_client import ErpConfig
 from reverse_etl.publish_rows import PUSH_ORDER
 from reverse_etl.push import push
 from tests.reverse_etl import warehouse as wh
@@ -73,6 +74,22 @@ def disk_writer(folder: Path, on: bool) -> Iterator[None]:
         writer.join()
 
 
+def company_postings(about: int) -> list[wh.Posting]:
+    """The synthetic company's postings (every record type) for as many customers as make about ``about``."""
+    per_customer = len(wh.company_postings(6)) / 6
+    return wh.company_postings(max(1, round(about / per_customer)))
+
+
+def push_created(data_dir: Path, endpoint: tuple[str, str], expected: int, concurrency: int) -> float:
+    """Seconds of ``q2c push`` from ``data_dir`` to the ERP at ``endpoint`` (url, token); stops the benchmark
+    unless every one of the ``expected`` postings was created."""
+    url, token = endpoint
+    summary = push(data_dir, endpoint=ErpConfig(url, token, max_concurrency=concurrency))
+    if not summary.ok or summary.count("created") != expected:
+        raise SystemExit(f"push failed:\n{summary.format(samples=False)}")
+    return summary.seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postings", type=int, default=2000, help="about this many postings (all record types)")
@@ -80,8 +97,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side; the best is kept")
     parser.add_argument("--beside-disk", action="store_true", help="each side beside a writer of synced chunks")
     args = parser.parse_args()
-    per_customer = len(wh.company_postings(6)) / 6
-    postings = wh.company_postings(max(1, round(args.postings / per_customer)))
+    postings = company_postings(args.postings)
 
     bare_runs, push_runs = [], []
     with tempfile.TemporaryDirectory(prefix="q2c-bench-push-") as tmp:
@@ -93,13 +109,7 @@ def main() -> None:
             data_dir = Path(tmp) / f"data-{i}"
             wh.write_warehouse(data_dir, postings)
             with served(fixtures, folder / f"sandbox-push-{i}") as endpoints, disk_writer(folder, beside_disk):
-                from reverse_etl.erp_client import ErpConfig
-
-                url, token = endpoints["erp"]
-                summary = push(data_dir, endpoint=ErpConfig(url, token, max_concurrency=args.concurrency))
-                if not summary.ok or summary.count("created") != len(postings):
-                    raise SystemExit(f"push failed:\n{summary.format(samples=False)}")
-                push_runs.append(summary.seconds)
+                push_runs.append(push_created(data_dir, endpoints["erp"], len(postings), args.concurrency))
     bare, pushed = min(bare_runs), min(push_runs)
     result = {
         "postings": len(postings),

@@ -19,21 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.push import company_postings, push_created
 from bench.served import served
 from pipelines.run.orchestrate import BESIDE_NICENESS, lower_thread_priority
 from pipelines.run.snapshot import publish_snapshot
-from reverse_etl.erp_client import ErpConfig
-from reverse_etl.push import push
 from tests.reverse_etl import warehouse as wh
 from tests.reverse_etl.erp_company import write_company
-
-
-def _push(data_dir: Path, endpoint: tuple[str, str], expected: int, concurrency: int) -> float:
-    url, token = endpoint
-    summary = push(data_dir, endpoint=ErpConfig(url, token, max_concurrency=concurrency))
-    if not summary.ok or summary.count("created") != expected:
-        raise SystemExit(f"push failed:\n{summary.format(samples=False)}")
-    return summary.seconds
 
 
 def _beside(data_dir: Path, push_dir: Path, endpoint: tuple[str, str], expected: int, concurrency: int) -> dict:
@@ -53,7 +44,7 @@ def _beside(data_dir: Path, push_dir: Path, endpoint: tuple[str, str], expected:
     thread = threading.Thread(target=snapshot, name="bench-tail-snapshot")
     thread.start()
     try:
-        pushed = _push(push_dir, endpoint, expected, concurrency)
+        pushed = push_created(push_dir, endpoint, expected, concurrency)
     finally:
         done.set()
         thread.join()
@@ -68,8 +59,7 @@ def _beside(data_dir: Path, push_dir: Path, endpoint: tuple[str, str], expected:
 
 def measure(data_dir: Path, postings: int, concurrency: int = 4) -> dict[str, Any]:
     """Seconds of the snapshot alone, the push alone, and the two beside each other (and the tail they make)."""
-    per_customer = len(wh.company_postings(6)) / 6
-    rows = wh.company_postings(max(1, round(postings / per_customer)))
+    rows = company_postings(postings)
     figures: dict[str, Any] = {"postings": len(rows), "concurrency": concurrency}
     started = time.perf_counter()
     publish_snapshot(data_dir, f"bench-tail-alone-{int(time.time())}")
@@ -78,7 +68,7 @@ def measure(data_dir: Path, postings: int, concurrency: int = 4) -> dict[str, An
         fixtures = write_company(Path(tmp) / "fixtures")
         wh.write_warehouse(Path(tmp) / "push-alone", rows)
         with served(fixtures, Path(tmp) / "sandbox-alone") as endpoints:
-            pushed = _push(Path(tmp) / "push-alone", endpoints["erp"], len(rows), concurrency)
+            pushed = push_created(Path(tmp) / "push-alone", endpoints["erp"], len(rows), concurrency)
             figures["push_alone_seconds"] = round(pushed, 2)
         wh.write_warehouse(Path(tmp) / "push-beside", rows)
         with served(fixtures, Path(tmp) / "sandbox-beside") as endpoints:
