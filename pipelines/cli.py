@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from pipelines.cli_build import build
-from pipelines.cli_demo import demo
-from pipelines.cli_exceptions import exceptions
-from pipelines.cli_ingest import ingest
-from pipelines.cli_push import push, replay
-from pipelines.cli_report import report
-from pipelines.cli_run import run
-from pipelines.cli_sandbox import sandbox
-from pipelines.cli_status import status
+# each command's module, imported only when the command runs or a help page lists it: `q2c status` or
+# `q2c exceptions` must not pay for importing dlt and the sources (about 1.2 s) to read two files
+COMMANDS = {
+    "sandbox": "pipelines.cli_sandbox:sandbox",
+    "demo": "pipelines.cli_demo:demo",
+    "ingest": "pipelines.cli_ingest:ingest",
+    "build": "pipelines.cli_build:build",
+    "push": "pipelines.cli_push:push",
+    "replay": "pipelines.cli_push:replay",
+    "run": "pipelines.cli_run:run",
+    "status": "pipelines.cli_status:status",
+    "exceptions": "pipelines.cli_exceptions:exceptions",
+    "report": "pipelines.cli_report:report",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands come from ``COMMANDS``, each imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
     epilog="Example: q2c sandbox serve --scale S --seed 7",
 )
@@ -36,18 +57,6 @@ def cli(ctx: click.Context, data_dir: str) -> None:
     with a generated company, so q2c can be tried without credentials.
     """
     ctx.obj = {"data_dir": data_dir}
-
-
-cli.add_command(sandbox)
-cli.add_command(demo)
-cli.add_command(ingest)
-cli.add_command(build)
-cli.add_command(push)
-cli.add_command(replay)
-cli.add_command(run)
-cli.add_command(status)
-cli.add_command(exceptions)
-cli.add_command(report)
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "CLI.md"
 def commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            yield from commands(command.commands[name], (*path, name))
+        ctx = click.Context(command)  # the public way to a group's commands, which q2c's imports lazily
+        for name in command.list_commands(ctx):
+            yield from commands(command.get_command(ctx, name), (*path, name))
 
 
 def render() -> str:

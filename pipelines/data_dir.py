@@ -7,6 +7,7 @@ from pathlib import Path
 
 ENV_VAR = "Q2C_DATA_DIR"
 DEFAULT = "q2c-data"
+RAW_DB = "raw.duckdb"  # written by the ingest (dlt) only; read by the build, status and the bench
 
 
 def resolve(cli_value: str | os.PathLike[str] | None = None) -> Path:
@@ -15,3 +16,7 @@ def resolve(cli_value: str | os.PathLike[str] | None = None) -> Path:
     path = Path(raw).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def raw_path(data_dir: Path) -> Path:
+    return Path(data_dir) / RAW_DB

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.runner import RAW_DB
+from pipelines.data_dir import RAW_DB
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WAREHOUSE_DB = "warehouse.duckdb"

@@ -34,6 +34,7 @@ import duckdb
 from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.data_dir import raw_path
 from pipelines.ingest.destination import raw_destination, raw_duckdb
 from pipelines.ingest.order import INGEST_ORDER, SOURCES, ingest_order
 from pipelines.ingest.raw_database import Beside, RawDatabase, dataset_counts
@@ -41,7 +42,6 @@ from pipelines.sources.http_client import CountingClient, RequestStats
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 from pipelines.stop_request import raise_if_stopped, request_stop, stop_requested, stop_signal_name
 
-RAW_DB = "raw.duckdb"
 TRACE_REQUESTS_ENV = "Q2C_TRACE_REQUESTS"
 _CREDENTIAL_HEADER = re.compile(r"authorization|key|token|secret|cookie", re.I)
 
@@ -81,10 +81,6 @@ class SourceSummary:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def raw_path(data_dir: Path) -> Path:
-    return Path(data_dir) / RAW_DB
 
 
 # Memory must not grow with the data: each table's rows go to files of at most FILE_MAX_ITEMS rows and

@@ -15,11 +15,11 @@ from typing import Any
 
 import duckdb
 
+from pipelines.data_dir import RAW_DB
 from pipelines.ingest.order import SOURCES
 from pipelines.run.history import OPS_FILE, RunRecord, last_success, recent_runs
 from pipelines.run.snapshot import snapshot_info, snapshot_path
 
-RAW_DB = "raw.duckdb"
 # the source-side time of a row, per source, first present column wins: what "latest loaded row" means
 SOURCE_TIME_COLUMNS = ("updated_at", "lastmodifieddate", "created")
 

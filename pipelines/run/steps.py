@@ -70,8 +70,9 @@ def ingest_step(source: str, *, last: bool = True) -> Step:
     and gives back the memory the ingest freed."""
 
     def run(ctx: StepContext) -> StepResult | Continues:
+        from pipelines.data_dir import raw_path
         from pipelines.ingest.raw_database import RawDatabase
-        from pipelines.ingest.runner import extract_traced, load, raw_path
+        from pipelines.ingest.runner import extract_traced, load
 
         raw = ctx.shared.get(RAW_DATABASE)
         if raw is None:

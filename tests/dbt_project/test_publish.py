@@ -18,7 +18,8 @@ from models.postings import validate_payload
 from pipelines.build.dbt_session import DbtSession
 from pipelines.build.paths import BuildPaths
 from pipelines.build.runner import run_build
-from pipelines.ingest.runner import SOURCES, raw_path, run_ingest
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import SOURCES, run_ingest
 from sandbox.cluster import SandboxCluster
 from tests.pipelines.conftest import endpoints_of, start_cluster
 

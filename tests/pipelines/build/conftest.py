@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.build.paths import PROJECT_DIR
-from pipelines.ingest.runner import SOURCES, raw_path, run_ingest
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import SOURCES, run_ingest
 from tests.pipelines.conftest import endpoints_of, start_cluster
 
 DBT_LEFTOVERS = ("target", "logs", "dbt_packages")

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.build.incremental import STATE_FILE
 from pipelines.build.runner import run_build
-from pipelines.ingest.runner import raw_path
+from pipelines.data_dir import raw_path
 from tests.pipelines.build.conftest import copy_project, fresh_data_dir
 
 MODELS = ("stg_billing__invoices", "stg_billing__invoice_lines", "stg_billing__charges")

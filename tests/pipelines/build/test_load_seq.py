@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.build.runner import run_build
-from pipelines.ingest.runner import raw_path
+from pipelines.data_dir import raw_path
 from pipelines.sources.billing import settings
 from pipelines.sources.raw_tables import RawTable
 from tests.pipelines.build.conftest import copy_project

@@ -14,8 +14,9 @@ from dataclasses import replace
 import duckdb
 import pytest
 
+from pipelines.data_dir import raw_path
 from pipelines.ingest.raw_database import RawDatabase
-from pipelines.ingest.runner import raw_path, run_ingest
+from pipelines.ingest.runner import run_ingest
 from tests.pipelines.conftest import endpoints_of
 
 

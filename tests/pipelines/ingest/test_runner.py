@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from pipelines import stop_request
 from pipelines.cli import cli
+from pipelines.data_dir import raw_path
 from pipelines.ingest.report import format_summary
-from pipelines.ingest.runner import INGEST_ORDER, SOURCES, make_pipeline, quiet_dlt, raw_path, run_ingest, run_source
+from pipelines.ingest.runner import INGEST_ORDER, SOURCES, make_pipeline, quiet_dlt, run_ingest, run_source
 from pipelines.stop_request import install_handlers
 from tests.pipelines.conftest import endpoints_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.ingest.runner import raw_path
+from pipelines.data_dir import raw_path
 from pipelines.run.exit_codes import ExitCode
 from pipelines.run.orchestrate import execute_run
 from pipelines.run.steps import RAW_DATABASE, Step, StepResult, default_steps, ingest_step

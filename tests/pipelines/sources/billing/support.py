@@ -12,7 +12,8 @@ import duckdb
 import httpx
 import stripe
 
-from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, raw_path, run_source
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, run_source
 
 DATASET = "raw_billing"
 T = TypeVar("T")

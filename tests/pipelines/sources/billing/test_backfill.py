@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from pipelines.ingest.runner import Endpoint, quiet_dlt, raw_path, run_source, table_counts
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import Endpoint, quiet_dlt, run_source, table_counts
 from pipelines.sources.billing import settings
 from tests.pipelines.conftest import endpoints_of
 from tests.pipelines.ingest.raw_snapshot import diff, snapshot

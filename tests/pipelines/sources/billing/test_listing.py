@@ -9,7 +9,8 @@ import signal
 
 import pytest
 
-from pipelines.ingest.runner import _known_fields, make_pipeline, raw_path
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import _known_fields, make_pipeline
 from pipelines.sources.billing import listing, settings
 from pipelines.sources.http_client import RequestStats
 from tests.pipelines.conftest import endpoints_of

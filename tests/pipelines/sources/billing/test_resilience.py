@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.runner import raw_path
+from pipelines.data_dir import raw_path
 from sandbox.clock import SandboxClock, parse_iso
 from sandbox.cluster import SandboxCluster
 from sandbox.fixtures import read_manifest

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, raw_path, run_source
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, run_source
 from pipelines.sources.http_client import RequestStats
 from sandbox.crm.app import create_app
 from sandbox.fixtures import read_collection, read_manifest, write_collection

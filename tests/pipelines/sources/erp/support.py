@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, raw_path, run_source
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, run_source
 
 DATASET = "raw_erp"
 RECORDS = "/services/rest/record/v1"

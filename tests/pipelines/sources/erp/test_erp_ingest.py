@@ -10,7 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.ingest.runner import raw_path, table_counts
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import table_counts
 from pipelines.sources.raw_tables import QUARANTINE_TABLE
 from sandbox.clock import SandboxClock, parse_iso
 from tests.pipelines.ingest.raw_snapshot import diff, snapshot

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.runner import Endpoint, raw_path
+from pipelines.data_dir import raw_path
+from pipelines.ingest.runner import Endpoint
 from tests.pipelines.ingest.raw_snapshot import diff, snapshot
 from tests.pipelines.sources.erp.conftest import erp_sandbox
 from tests.pipelines.sources.erp.support import DATASET, api, created_id, fixture_records, ingest, loaded
