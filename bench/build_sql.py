@@ -4,7 +4,8 @@
 (manifest.json, run_results.json and the statements under target/run/) and runs the same SQL, one node after
 the other in dependency order, in one DuckDB connection, into a fresh ``<scratch>/warehouse.duckdb`` with the
 build's attachments (``raw`` read-only, the ops ledger loaded as the build's plugin loads it) and settings
-(TimeZone, memory limit; threads are DuckDB's default in both). Only nodes the build ran are replayed:
+(TimeZone, memory limit, the compressions not tried; threads are DuckDB's default in both). Only nodes the build
+ran are replayed:
 
 - models: their target/run statement (the full DDL: create … as, or a contract's create + insert), then the
   rename dbt does from ``<name>__dbt_tmp``. An incremental model that ran incrementally starts from the built

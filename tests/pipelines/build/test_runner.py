@@ -152,3 +152,38 @@ def test_memory_cap_and_spill_folder_are_set_once_per_database(tmp_path):
         con.execute("select s from t order by s").fetchall()  # more than 64 MB to sort: it spills
         with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
             con.cursor().execute(f"SET temp_directory = '{spill}'")
+
+
+def test_tables_are_written_without_fsst_unless_asked(raw_db, tmp_path, monkeypatch):
+    """FSST, the costliest of DuckDB's compressions to try, is not tried on the tables a build writes
+    (DEFAULT_DISABLED_COMPRESSION), unless Q2C_DUCKDB_DISABLED_COMPRESSION says otherwise; the build's record keeps
+    the choice, which the bench's SQL replay reads."""
+    # a cursor's setting: DuckDB ignores it given at connect, so profiles.yml sets it in `settings`
+    outputs = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["q2c"]["outputs"]["warehouse"]
+    assert "disabled_compression_methods" in outputs["settings"]
+    with duckdb.connect(config={"disabled_compression_methods": "fsst"}) as con:
+        assert con.execute("select current_setting('disabled_compression_methods')").fetchone()[0] == ""
+
+    project = copy_project(tmp_path / "dbt_project", only_ops=True)
+    (project / "models" / "staging" / "ops" / "many_strings.sql").write_text(
+        "{{ config(materialized='table') }}\nselect 'cus_' || md5(range::varchar) as customer_id from range(200000)\n"
+    )
+
+    def built(name: str) -> tuple[set[str], dict]:
+        data = fresh_data_dir(raw_db, tmp_path / name)
+        result = run_build(data, project_dir=project)
+        assert result.ok, format_summary(result)
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+            tables = "select schema_name from duckdb_tables() where table_name = 'many_strings'"
+            (schema,) = con.execute(tables).fetchone()
+            info = f"select compression from pragma_storage_info('{schema}.many_strings')"
+            used = {r[0] for r in con.execute(info).fetchall()}
+        record = json.loads((BuildPaths(data).target / "q2c_build.json").read_text())
+        return used, record["duckdb_settings"]
+
+    monkeypatch.delenv("Q2C_DUCKDB_DISABLED_COMPRESSION", raising=False)
+    used, settings = built("default")
+    assert "FSST" not in used and settings["disabled_compression_methods"] == "fsst"
+    monkeypatch.setenv("Q2C_DUCKDB_DISABLED_COMPRESSION", "")  # every method: DuckDB picks FSST for these strings
+    used, settings = built("every-method")
+    assert "FSST" in used and settings["disabled_compression_methods"] == ""
