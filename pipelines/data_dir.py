@@ -7,7 +7,7 @@ from pathlib import Path
 
 ENV_VAR = "Q2C_DATA_DIR"
 DEFAULT = "q2c-data"
-RAW_DB = "raw.duckdb"  # written by the ingest (dlt) only; read by the build, status and the bench
+RAW_DB = "raw.duckdb"  # written by the ingest (dlt) only; read by the build and the status
 
 
 def resolve(cli_value: str | os.PathLike[str] | None = None) -> Path:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.data_dir import RAW_DB
+from pipelines.data_dir import raw_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WAREHOUSE_DB = "warehouse.duckdb"
@@ -36,7 +36,7 @@ class BuildPaths:
 
     @property
     def raw(self) -> Path:
-        return self.data_dir / RAW_DB
+        return raw_path(self.data_dir)
 
     @property
     def ops(self) -> Path:

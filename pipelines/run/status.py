@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.data_dir import RAW_DB
+from pipelines.data_dir import raw_path
 from pipelines.ingest.order import SOURCES
 from pipelines.run.history import OPS_FILE, RunRecord, last_success, recent_runs
 from pipelines.run.snapshot import snapshot_info, snapshot_path
@@ -66,7 +66,7 @@ def read_status(data_dir: Path, *, runs: int = 5, dead_letters: int = 20) -> Sta
 
 def source_freshness(data_dir: Path) -> list[SourceFreshness]:
     result = [SourceFreshness(s, last_successful_ingest=last_success(data_dir, f"ingest.{s}")) for s in SOURCES]
-    raw = data_dir / RAW_DB
+    raw = raw_path(data_dir)
     if not raw.exists():
         for f in result:
             f.note = "nothing ingested yet"
