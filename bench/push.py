@@ -36,7 +36,7 @@ RESULTS = Path(__file__).parent / "results"
 def bare_post(url: str, token: str, postings: list[wh.Posting], concurrency: int) -> float:
     """Seconds for ``concurrency`` threads to POST every payload, one record type after another."""
     bodies = {t: [(p.payload.encode(), False) for p in postings if p.record_type == t] for t in PUSH_ORDER}
-    seconds, errors, _ = post_in_order(url, token, bodies, concurrency)
+    seconds, errors, _, _ = post_in_order(url, token, bodies, concurrency)
     if errors:
         raise RuntimeError(f"bare client failed: {errors[:3]}")
     return seconds

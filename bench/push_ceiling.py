@@ -6,6 +6,8 @@ record type after another in the push's order, with ``concurrency`` requests in 
 payload gets a suffix on its ``externalId`` (the originals now exist and the ERP would refuse them as
 duplicates); references to other records stay as they are and resolve to the records the push made, so the ERP
 does the same validation work. The bare client keeps no ledger, plans nothing and only retries 429s.
+A ``-bench`` id sorts next to the push's own in the ERP's indexes, so the pages the bare client writes are the ones
+the push just read: the cycle drops the ERP's store from the page cache before each side (``bench/page_cache.py``).
 """
 
 from __future__ import annotations
@@ -52,24 +54,26 @@ def rejected_creates(data_dir: Path, since: str) -> dict[str, list[str]]:
     return out
 
 
-def _rekeyed(payload_text: str) -> bytes:
+def _rekeyed(payload_text: str, suffix: str = SUFFIX) -> bytes:
     payload = json.loads(payload_text)
-    payload["externalId"] = f"{payload['externalId']}{SUFFIX}"
+    payload["externalId"] = f"{payload['externalId']}{suffix}"
     return json.dumps(payload).encode()
 
 
 def post_in_order(
     url: str, token: str, bodies: dict[str, list[tuple[bytes, bool]]], concurrency: int
-) -> tuple[float, list[str], int]:
+) -> tuple[float, list[str], int, dict[str, float]]:
     """Seconds for ``concurrency`` threads to POST every body, one record type after another in the push's
-    order; the ERP's unexpected errors; and how many bodies it refused as expected. ``bodies``: per record type,
-    (body, whether the ERP refused it before). The client keeps nothing and only retries 429s (the limit binds
-    it too)."""
+    order; the ERP's unexpected errors; how many bodies it refused as expected; and the seconds per record type.
+    ``bodies``: per record type, (body, whether the ERP refused it before). The client keeps nothing and only
+    retries 429s (the limit binds it too)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     errors: list[str] = []
     refused: list[int] = []
     started = time.perf_counter()
+    by_type: dict[str, float] = {}
     for record_type in PUSH_ORDER:
+        type_started = time.perf_counter()
         work: queue.Queue = queue.Queue()
         for body in bodies.get(record_type, []):
             work.put(body)
@@ -95,26 +99,49 @@ def post_in_order(
             t.start()
         for t in threads:
             t.join()
-    return time.perf_counter() - started, errors, len(refused)
+        if bodies.get(record_type):
+            by_type[record_type] = round(time.perf_counter() - type_started, 3)
+    return time.perf_counter() - started, errors, len(refused), by_type
 
 
-def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int) -> dict:
+def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int, suffix: str = SUFFIX) -> dict:
     """Seconds for the bare client to POST again every payload created since ``since`` and every create the ERP
-    rejected since then (refused again, as expected); unexpected errors counted."""
+    rejected since then (refused again, as expected), their external ids ending in ``suffix`` (one per pass);
+    unexpected errors counted."""
     external_ids = created_postings(data_dir, since)
     rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
     rejected = rejected_creates(data_dir, since)
     bodies = {  # prepared before the clock
-        t: [(_rekeyed(row.payload), False) for row in rows[t]] + [(_rekeyed(p), True) for p in rejected.get(t, [])]
+        t: [(_rekeyed(row.payload, suffix), False) for row in rows[t]]
+        + [(_rekeyed(p, suffix), True) for p in rejected.get(t, [])]
         for t in PUSH_ORDER
     }
-    seconds, errors, refused = post_in_order(url, token, bodies, concurrency)
+    seconds, errors, refused, by_type = post_in_order(url, token, bodies, concurrency)
     created = sum(len(rows[t]) for t in PUSH_ORDER)
     return {
         "seconds": seconds,
+        "seconds_by_type": by_type,
         "postings": created,
         "rejected_postings": sum(map(len, rejected.values())),
         "refused_again": refused,
         "errors": len(errors),
         "first_errors": errors[:3],
     }
+
+
+def push_timeline(data_dir: Path, since: str, until: str) -> dict[str, float]:
+    """Per record type, the seconds from the push's first ledger event to its last between ``since`` and
+    ``until`` (UTC ISO): the push's time per type, to set beside the bare client's."""
+    sql = (
+        "select record_type, min(at), max(at) from posting_events where at >= ? and at <= ? group by record_type "
+        "order by min(at)"
+    )
+    with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
+        rows = con.execute(sql, [since, until]).fetchall()
+    return {t: round(_seconds(last) - _seconds(first), 3) for t, first, last in rows}
+
+
+def _seconds(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

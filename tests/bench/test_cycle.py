@@ -56,6 +56,26 @@ def test_every_ratio_is_measured_in_the_same_run(result: tuple[dict, Path]) -> N
     assert details["push_ceiling"]["refused_again"] == rejected
 
 
+def test_push_and_bare_client_are_timed_per_record_type_from_a_cold_erp_store(
+    result: tuple[dict, Path],
+) -> None:
+    ceiling = result[0]["details"]["push_ceiling"]
+    assert set(ceiling["seconds_by_type"]) == set(ceiling["push_seconds_by_type"]) and ceiling["seconds_by_type"]
+    assert sum(ceiling["seconds_by_type"].values()) <= ceiling["seconds"]
+    # each side began with the ERP's store dropped from the page cache; the warm pass found it cached
+    cached = ceiling["erp_store_cached"]
+    assert set(cached) == {"push", "bare", "bare_warm"} and all(c["size_mb"] > 0 for c in cached.values())
+    assert cached["bare_warm"]["cached_mb"] > 0
+    assert ceiling["warm"]["seconds"] > 0 and ceiling["warm"]["errors"] == 0
+
+
+def test_the_incremental_builds_nodes_are_kept_slowest_first(result: tuple[dict, Path]) -> None:
+    nodes = result[0]["details"]["incremental_build_nodes"]
+    assert {"model", "test"} <= set(nodes["summed_by_kind"]) and nodes["elapsed"] > 0
+    seconds = [s for _, s in nodes["slowest"]]
+    assert seconds == sorted(seconds, reverse=True) and len(seconds) == 20
+
+
 def test_the_changes_reach_the_incremental_run(result: tuple[dict, Path]) -> None:
     figures, _ = result
     changes = figures["details"]["changes"]["by_kind"]
