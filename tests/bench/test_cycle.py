@@ -61,7 +61,7 @@ def test_push_and_bare_client_are_timed_per_record_type_from_a_cold_erp_store(
 ) -> None:
     ceiling = result[0]["details"]["push_ceiling"]
     assert set(ceiling["seconds_by_type"]) == set(ceiling["push_seconds_by_type"]) and ceiling["seconds_by_type"]
-    assert sum(ceiling["seconds_by_type"].values()) <= ceiling["seconds"]
+    assert sum(ceiling["seconds_by_type"].values()) <= ceiling["seconds"] + 0.01  # each rounded to the ms
     # each side began with the ERP's store dropped from the page cache; the warm pass found it cached
     cached = ceiling["erp_store_cached"]
     assert set(cached) == {"push", "bare", "bare_warm"} and all(c["size_mb"] > 0 for c in cached.values())
