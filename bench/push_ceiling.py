@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -26,32 +27,66 @@ from reverse_etl.publish_rows import PUSH_ORDER, read_publish_rows
 SUFFIX = "-bench"
 
 
-def _ledger_rows(data_dir: Path, sql: str, since: str) -> list[tuple]:
+def _ledger_rows(data_dir: Path, sql: str, since: str, until: str) -> list[tuple]:
     with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
-        return con.execute(sql, [since]).fetchall()
+        return con.execute(sql, [since, until]).fetchall()
 
 
-def created_postings(data_dir: Path, since: str) -> set[str]:
-    """External ids of postings the ledger records as created and posted at or after ``since`` (UTC ISO)."""
+def created_postings(data_dir: Path, since: str, until: str = "9999") -> set[str]:
+    """External ids of postings the ledger records as created and posted between ``since`` and ``until`` (UTC
+    ISO, as the ledger writes them)."""
     sql = (
         "select distinct p.external_id from postings p join posting_events e "
         "on e.record_type = p.record_type and e.external_id = p.external_id "
-        "where p.state = 'posted' and p.operation = 'create' and e.to_state = 'posted' and e.at >= ?"
+        "where p.state = 'posted' and p.operation = 'create' and e.to_state = 'posted' and e.at >= ? and e.at <= ?"
     )
-    return {r[0] for r in _ledger_rows(data_dir, sql, since)}
+    return {r[0] for r in _ledger_rows(data_dir, sql, since, until)}
 
 
-def rejected_creates(data_dir: Path, since: str) -> dict[str, list[str]]:
-    """Per record type, the payloads of creates the ERP rejected at or after ``since`` (their dead letters)."""
+def rejected_creates(data_dir: Path, since: str, until: str = "9999") -> dict[str, list[str]]:
+    """Per record type, the payloads of creates the ERP rejected between ``since`` and ``until`` (their dead
+    letters)."""
     sql = (
         "select d.record_type, d.payload from dead_letters d join postings p "
         "on p.record_type = d.record_type and p.external_id = d.external_id "
-        "where p.operation = 'create' and d.created_at >= ? order by d.dead_letter_id"
+        "where p.operation = 'create' and d.created_at >= ? and d.created_at <= ? order by d.dead_letter_id"
     )
     out: dict[str, list[str]] = {}
-    for record_type, payload in _ledger_rows(data_dir, sql, since):
+    for record_type, payload in _ledger_rows(data_dir, sql, since, until):
         out.setdefault(record_type, []).append(payload)
     return out
+
+
+@dataclass
+class PushPayloads:
+    """What one push sent: per record type, the payloads it created and those whose create the ERP rejected."""
+
+    created: dict[str, list[str]]
+    rejected: dict[str, list[str]]
+
+    @property
+    def postings(self) -> int:
+        return sum(map(len, self.created.values()))
+
+    @property
+    def rejected_postings(self) -> int:
+        return sum(map(len, self.rejected.values()))
+
+    def bodies(self, suffix: str) -> dict[str, list[tuple[bytes, bool]]]:
+        """Per record type, each payload under an external id ending in ``suffix``, and whether it was refused."""
+        return {
+            t: [(_rekeyed(p, suffix), False) for p in self.created.get(t, [])]
+            + [(_rekeyed(p, suffix), True) for p in self.rejected.get(t, [])]
+            for t in PUSH_ORDER
+        }
+
+
+def push_payloads(data_dir: Path, since: str, until: str = "9999") -> PushPayloads:
+    """The payloads of the push that ran between ``since`` and ``until``, read from the warehouse it read: call it
+    before a later build changes them."""
+    external_ids = created_postings(data_dir, since, until)
+    rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
+    return PushPayloads({t: [r.payload for r in rows[t]] for t in PUSH_ORDER}, rejected_creates(data_dir, since, until))
 
 
 def _rekeyed(payload_text: str, suffix: str = SUFFIX) -> bytes:
@@ -104,25 +139,17 @@ def post_in_order(
     return time.perf_counter() - started, errors, len(refused), by_type
 
 
-def bare_post(data_dir: Path, url: str, token: str, *, since: str, concurrency: int, suffix: str = SUFFIX) -> dict:
-    """Seconds for the bare client to POST again every payload created since ``since`` and every create the ERP
-    rejected since then (refused again, as expected), their external ids ending in ``suffix`` (one per pass);
-    unexpected errors counted."""
-    external_ids = created_postings(data_dir, since)
-    rows = read_publish_rows(data_dir, external_ids) if external_ids else {t: [] for t in PUSH_ORDER}
-    rejected = rejected_creates(data_dir, since)
-    bodies = {  # prepared before the clock
-        t: [(_rekeyed(row.payload, suffix), False) for row in rows[t]]
-        + [(_rekeyed(p, suffix), True) for p in rejected.get(t, [])]
-        for t in PUSH_ORDER
-    }
+def bare_post(url: str, token: str, payloads: PushPayloads, *, concurrency: int, suffix: str = SUFFIX) -> dict:
+    """Seconds for the bare client to POST again every payload a push created and every create the ERP rejected
+    (refused again, as expected), their external ids ending in ``suffix`` (one per pass); unexpected errors
+    counted."""
+    bodies = payloads.bodies(suffix)  # prepared before the clock
     seconds, errors, refused, by_type = post_in_order(url, token, bodies, concurrency)
-    created = sum(len(rows[t]) for t in PUSH_ORDER)
     return {
         "seconds": seconds,
         "seconds_by_type": by_type,
-        "postings": created,
-        "rejected_postings": sum(map(len, rejected.values())),
+        "postings": payloads.postings,
+        "rejected_postings": payloads.rejected_postings,
         "refused_again": refused,
         "errors": len(errors),
         "first_errors": errors[:3],
