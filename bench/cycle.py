@@ -354,7 +354,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         incremental, _, incremental_steps = q2c_run("incremental-run", data_dir, env, work, machine=machine)
 
         url, token = endpoints["erp"]
-        erp_store = erp_store_files(work / "sandbox")
         store_cached["bare"] = resident(erp_store)
         drop(erp_store)
         before = counters()

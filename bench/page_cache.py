@@ -1,11 +1,11 @@
 """How much of a file the kernel's page cache holds, and dropping it from there (Linux).
 
-The push's ceiling posts into the ERP sandbox right after the push did: its index and table pages are the very ones
-the push just read from disk (a ``-bench`` external id sorts next to the push's own), so the bare client would meet a
-warm store where the push met one that the build and the snapshot had pushed out of memory. The cycle measures how
-much of the ERP's store is cached before each side (:func:`resident`) and starts each side with it dropped
-(:func:`drop`), so both meet the same disk. Neither needs privileges: ``mincore`` on a read-only mapping and
-``posix_fadvise(DONTNEED)`` after a sync, which leaves pages still mapped by a process (SQLite's ``-shm``) alone.
+The ERP sandbox writes each record under one lock, so a page of its store read from disk stalls every request: at L its
+pace moved by a quarter with how much of the store was cached. The push's ceiling must not compare a push on a cold
+store with a bare client on the store the push just warmed, so the cycle measures how much of the ERP's store is cached
+before each side (:func:`resident`) and starts each side with it dropped (:func:`drop`). Neither needs privileges:
+``mincore`` on a read-only mapping and ``posix_fadvise(DONTNEED)`` after a sync, which leaves pages still mapped by a
+process (SQLite's ``-shm``) alone.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """The push's ceiling: a bare httpx client POSTing the payloads a push created, at the same concurrency.
 
-Run right after ``q2c push`` (or ``q2c run``) against the same ERP: the bare client sends the very payloads the
-push created, and those whose create the ERP rejected (the push sent them too, and the ERP validated them), one
-record type after another in the push's order, with ``concurrency`` requests in flight. Each
-payload gets a suffix on its ``externalId`` (the originals now exist and the ERP would refuse them as
-duplicates); references to other records stay as they are and resolve to the records the push made, so the ERP
-does the same validation work. The bare client keeps no ledger, plans nothing and only retries 429s.
-A ``-bench`` id sorts next to the push's own in the ERP's indexes, so the pages the bare client writes are the ones
-the push just read: the cycle drops the ERP's store from the page cache before each side (``bench/page_cache.py``).
+Against the ERP the push wrote to, the bare client sends the very payloads the push created (read with
+:func:`push_payloads` right after the push, before a later build changes them; the cycle sends them after its
+incremental run, so that run does not read the bare client's records), and those whose create the ERP rejected (the push
+sent them too, and the ERP validated them), one record type after another in the push's order, with ``concurrency``
+requests in flight. Each payload gets a suffix on its ``externalId`` (the originals now exist and the ERP would refuse
+them as duplicates); references to other records stay as they are and resolve to the records the push made, so the ERP
+does the same validation work. The bare client keeps no ledger, plans nothing and only retries 429s. Whether the ERP's
+store is in the page cache changes its pace by a quarter at L, so the cycle drops the store from the page cache before
+each side (``bench/page_cache.py``).
 """
 
 from __future__ import annotations
@@ -166,8 +167,5 @@ def push_timeline(data_dir: Path, since: str, until: str) -> dict[str, float]:
     )
     with sqlite3.connect(Path(data_dir) / "ops.sqlite") as con:
         rows = con.execute(sql, [since, until]).fetchall()
-    return {t: round(_seconds(last) - _seconds(first), 3) for t, first, last in rows}
-
-
-def _seconds(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    span = {t: datetime.fromisoformat(last) - datetime.fromisoformat(first) for t, first, last in rows}
+    return {t: round(d.total_seconds(), 3) for t, d in span.items()}
