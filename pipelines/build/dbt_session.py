@@ -29,6 +29,13 @@ PER_RUN_VARS = ("q2c_now",)
 
 EventCallback = Callable[[EventMsg], None]
 
+# dbt's partial-parse state (in target/) keeps the project's absolute path, and reads the seeds from it: a data
+# folder built by a project at another path (q2c installed again elsewhere, a worktree since removed) fails every seed
+# ("No files found that match the pattern …/seeds/…csv"). So the project a parse was of is kept beside it, and the
+# state of another project's parse is dropped (the next parse is a full one).
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PARSED_PROJECT_FILE = "q2c_parsed_project.txt"
+
 
 class DbtInvocationError(RuntimeError):
     """dbt could not run at all (bad project, unparsable YAML, missing profile): not a failing node."""
@@ -102,9 +109,14 @@ class DbtSession:
         ]  # fmt: skip
 
     def parse(self) -> Manifest:
+        recorded = self.paths.target / PARSED_PROJECT_FILE
+        project = str(self.paths.project_dir.resolve())
+        if not recorded.exists() or recorded.read_text(encoding="utf-8") != project:
+            (self.paths.target / PARTIAL_PARSE_FILE).unlink(missing_ok=True)
         result = self._invoke(["parse", *self.common_args(parsing=True)])
         if not result.success or not isinstance(result.result, Manifest):
             raise DbtInvocationError(f"dbt parse failed: {result.exception}")
+        recorded.write_text(project, encoding="utf-8")
         self.manifest = result.result
         return self.manifest
 

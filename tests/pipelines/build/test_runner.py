@@ -187,3 +187,19 @@ def test_tables_are_written_without_fsst_unless_asked(raw_db, tmp_path, monkeypa
     monkeypatch.setenv("Q2C_DUCKDB_DISABLED_COMPRESSION", "")  # every method: DuckDB picks FSST for these strings
     used, settings = built("every-method")
     assert "FSST" in used and settings["disabled_compression_methods"] == ""
+
+
+def test_a_data_folder_builds_after_the_project_moved(raw_db, tmp_path):
+    """dbt's partial-parse state holds the project's absolute path: a parse of the project where it was would read
+    the seeds from a folder that is gone."""
+    data = fresh_data_dir(raw_db, tmp_path / "data")
+    before = copy_project(tmp_path / "before" / "dbt_project")
+    assert run_build(data, now=AS_OF, select="currency_exponents", project_dir=before).ok
+    after = tmp_path / "after" / "dbt_project"
+    after.parent.mkdir()
+    before.rename(after)
+    moved = run_build(data, now=AS_OF, select="currency_exponents", project_dir=after)
+    assert moved.ok, [f.describe() for f in moved.failures]
+    assert moved.counts.get("success") == 1  # the seed (its tests pass)
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from mappings.currency_exponents").fetchone()[0] > 0
