@@ -189,3 +189,13 @@ postings as (
         where transactions.transaction_id = built.transaction_id and not transactions.is_deleted
     )
 {%- endmacro %}
+
+{#- After invoice_lines builds: the lines no longer staged, or staged as deleted, go (an invoice left with no line
+    has no row in the build's batch, so delete+insert on its key does not remove its held lines). -#}
+{% macro delete_unstaged_lines() -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1 from {{ ref('stg_billing__invoice_lines') }} as staged
+        where staged.invoice_line_id = built.invoice_line_id and not staged.is_deleted
+    )
+{%- endmacro %}

@@ -50,7 +50,7 @@ def project(tmp_path_factory) -> Path:
 def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
     first = build(data, project, SELECT_PUBLISHED)
-    incremental = (*MODELS, *PUBLISHED, *LINES, SCHEDULE, "erp_transactions")  # which the publish inputs read
+    incremental = (*MODELS, *PUBLISHED, *LINES, SCHEDULE, "erp_transactions", "invoice_lines")  # the inputs' too
     assert sorted(first.rebuilt) == sorted(incremental)  # nothing recorded yet: built in full
     state = json.loads((data / "dbt" / STATE_FILE).read_text())
     assert sorted(state) == sorted(f"model.q2c.{m}" for m in incremental)
@@ -174,3 +174,54 @@ def test_erp_transactions_write_again_only_the_billing_keys_that_changed(raw_db,
     shutil.copytree(data, scratch)
     build(scratch, project, "+erp_transactions", full_refresh=True)
     assert rows(data, "erp_transactions", "canonical") == rows(scratch, "erp_transactions", "canonical")
+
+
+LINES_SELECT = "+invoice_lines +invoices"  # its relationships test reads invoices
+
+
+def test_invoice_lines_write_again_only_the_invoices_that_changed(raw_db, project, tmp_path):
+    data = fresh_data_dir(raw_db, tmp_path / "data")
+    build(data, project, LINES_SELECT)
+    held = rows(data, "invoice_lines", "canonical")  # invoice_line_id, invoice_id, line_number, …, erp_item_id (17)
+    by_invoice: dict[str, list[tuple]] = {}
+    for row in held:
+        by_invoice.setdefault(row[1], []).append(row)
+    item_id = next(r[17] for r in held if r[17] is not None)
+    product = next(r[4] for r in held if r[17] == item_id)
+    # invoices of two lines or more, none of them of that product
+    multi = sorted(i for i, lines in by_invoice.items() if len(lines) > 1 and product not in {r[4] for r in lines})
+    amended, shortened, untouched = multi[0], multi[1], multi[2]
+    changed_line, deleted_line = by_invoice[amended][0][0], by_invoice[shortened][0][0]
+
+    # what a later ingest stored: one line's text changed, one line deleted (both in a newer load), and the ERP item
+    # a product maps to made inactive; and a kept row marked, to see that it is not written again
+    newer = "_q2c_state_version = _q2c_state_version + 1, _q2c_load_seq = _q2c_load_seq + 1"
+    raw(
+        data,
+        f"update raw_billing.invoice_lines set payload = json_merge_patch(payload, ?), {newer} where id = ?",
+        ['{"description": "Seats (amended)"}', changed_line],
+    )
+    raw(data, f"update raw_billing.invoice_lines set deleted = true, {newer} where id = ?", [deleted_line])
+    raw(data, "update raw_erp.item set isinactive = true where id = ?", [item_id])
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("update canonical.invoice_lines set line_description = 'kept' where invoice_id = ?", [untouched])
+
+    assert build(data, project, LINES_SELECT).rebuilt == []
+    now = rows(data, "invoice_lines", "canonical")
+    assert {r[3] for r in now if r[1] == untouched} == {"kept"}  # line_description: not written again
+    assert {r[3] for r in now if r[0] == changed_line} == {"Seats (amended)"}
+    assert deleted_line not in {r[0] for r in now}
+    assert sorted(r[2] for r in now if r[1] == shortened) == list(range(1, len(by_invoice[shortened])))
+    assert {r[17] for r in now if r[4] == product} != {item_id}  # erp_item_id: the item no longer maps
+
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute(
+            "update canonical.invoice_lines as l set line_description = s.line_description"
+            " from staging.stg_billing__invoice_lines as s where s.invoice_line_id = l.invoice_line_id"
+            " and l.invoice_id = ?",
+            [untouched],
+        )
+    scratch = tmp_path / "scratch"
+    shutil.copytree(data, scratch)
+    build(scratch, project, LINES_SELECT, full_refresh=True)
+    assert rows(data, "invoice_lines", "canonical") == rows(scratch, "invoice_lines", "canonical")
