@@ -181,21 +181,14 @@ postings as (
     )
 {%- endmacro %}
 
-{#- After erp_transactions builds: the records no longer in the ERP (deleted there, or gone from raw) go. -#}
-{% macro delete_gone_transactions() -%}
+{#- After a model keyed on a staged model's rows builds (erp_transactions, invoice_lines): the rows whose key has no
+    live row there any more go (deleted at the source, or gone from raw). For invoice_lines it also removes the lines
+    of an invoice left with none: such an invoice has no row in the build's batch, so delete+insert on its key keeps
+    its held lines. -#}
+{% macro delete_without_live_row(staged_model, key) -%}
     delete from {{ this }} as built
     where not exists (
-        select 1 from {{ ref('stg_erp__transactions') }} as transactions
-        where transactions.transaction_id = built.transaction_id and not transactions.is_deleted
-    )
-{%- endmacro %}
-
-{#- After invoice_lines builds: the lines no longer staged, or staged as deleted, go (an invoice left with no line
-    has no row in the build's batch, so delete+insert on its key does not remove its held lines). -#}
-{% macro delete_unstaged_lines() -%}
-    delete from {{ this }} as built
-    where not exists (
-        select 1 from {{ ref('stg_billing__invoice_lines') }} as staged
-        where staged.invoice_line_id = built.invoice_line_id and not staged.is_deleted
+        select 1 from {{ ref(staged_model) }} as staged
+        where staged.{{ key }} = built.{{ key }} and not staged.is_deleted
     )
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{{ keyed_incremental_config('transaction_id', '{{ delete_gone_transactions() }}') }}
+{{ keyed_incremental_config('transaction_id', "{{ delete_without_live_row('stg_erp__transactions', 'transaction_id') }}") }}
 -- One row per ERP transaction with what the reconciliation compares: billing key, subsidiary (from the main line),
 -- currency code, total, tax total (tax lines), status, and the ERP customer's billing id.
 -- Incremental: a record's row depends on its own columns (`input_fingerprint`, a hash of them) and on the records

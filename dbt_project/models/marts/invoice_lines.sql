@@ -1,4 +1,4 @@
-{{ keyed_incremental_config('invoice_id', '{{ delete_unstaged_lines() }}') }}
+{{ keyed_incremental_config('invoice_id', "{{ delete_without_live_row('stg_billing__invoice_lines', 'invoice_line_id') }}") }}
 -- One row per billing invoice line with its ERP mapping and its service period (the days it pays for).
 -- Incremental: a line's row depends on its staged row (at its `_q2c_state_version`), on its product's mapping, and
 -- on the other lines of its invoice (`line_number`). A build writes again every line of the invoices where a line is
