@@ -220,39 +220,41 @@ def _copy_direct(source: Path, target: Path) -> bool:
     direct = getattr(os, "O_DIRECT", 0)
     if not direct:
         return False
-    buffer = mmap.mmap(-1, COPY_CHUNK_BYTES)  # page-aligned, as O_DIRECT wants its memory
+    src = os.open(source, os.O_RDONLY)
     try:
-        src = os.open(source, os.O_RDONLY)
         try:
             dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o644)
-        except BaseException:
-            os.close(src)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # the file system has no O_DIRECT
+                return False
             raise
-    except OSError as exc:
-        buffer.close()
-        if exc.errno == errno.EINVAL:  # the file system has no O_DIRECT
-            return False
-        raise
-    done = 0
-    try:
-        size = os.fstat(src).st_size
+        try:
+            return _copy_chunks_direct(src, dst, source)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def _copy_chunks_direct(src: int, dst: int, source: Path) -> bool:
+    """The chunks of :func:`_copy_direct`; False if the first write is refused (a file system that opens files for
+    ``O_DIRECT`` but does not write them so)."""
+    size, done = os.fstat(src).st_size, 0
+    with mmap.mmap(-1, COPY_CHUNK_BYTES) as buffer:  # page-aligned, as O_DIRECT wants its memory
         while done < size:
             read = os.preadv(src, [buffer], done)
             if read == 0:
                 raise OSError(f"copying {source}: it ended at {done:,} of {size:,} bytes")
             # O_DIRECT writes whole blocks: a short last chunk is written padded, and the file cut to size after
-            os.pwritev(dst, [memoryview(buffer)[: -(-read // DIRECT_ALIGN) * DIRECT_ALIGN]], done)
+            try:
+                os.pwritev(dst, [memoryview(buffer)[: -(-read // DIRECT_ALIGN) * DIRECT_ALIGN]], done)
+            except OSError as exc:
+                if exc.errno == errno.EINVAL and done == 0:
+                    return False
+                raise
             done += read
-        os.ftruncate(dst, size)
-        os.fsync(dst)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL or done:
-            raise
-        return False  # refused at the first read or write: copied the other way
-    finally:
-        os.close(src)
-        os.close(dst)
-        buffer.close()
+    os.ftruncate(dst, size)
+    os.fsync(dst)
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -215,6 +216,16 @@ def test_the_warehouse_is_copied_around_the_page_cache_where_the_file_system_all
     monkeypatch.setattr(snapshot, "COPY_CHUNK_BYTES", 1 << 20)
     if not snapshot._copy_direct(source, target):
         pytest.skip("this file system does not take O_DIRECT (tmpfs)")
+    assert target.read_bytes() == source.read_bytes()
+
+    # a file system that opens for O_DIRECT but refuses to write so: the chunks written behind instead
+    def refused(*_args):
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "pwritev", refused)
+        assert not snapshot._copy_direct(source, target)
+    snapshot._copy_database(source, target)
     assert target.read_bytes() == source.read_bytes()
 
     target.unlink()
