@@ -240,3 +240,50 @@ def test_rows_of_the_newest_built_load_that_land_after_the_build_are_built(sandb
 
     build(data, project)  # all of the load is built now: it is not read again
     assert f"raw_rows._q2c_load_seq > {backfill_seq} and" in run_sql(data, "stg_billing__invoice_lines")
+
+
+def test_late_rows_of_the_newest_built_load_are_built_when_as_many_of_its_rows_moved_on(sandbox, project, tmp_path):
+    """The boundary is counted, not joined (macros/incremental.sql): raw's rows at B, minus the held rows at B, plus
+    the held rows at B whose key raw now holds at a later load. Here the rest of B lands (7 lines) and a later load
+    supersedes 7 other lines of B before the next build: raw and the model then hold as many rows at B, and only the
+    third count tells the late lines are unbuilt. The build reads B again, builds both, and ends as a full build."""
+    endpoint = endpoints_of(sandbox)["billing"]
+    data = tmp_path / "data"
+    ingest(data, endpoint)
+    (backfill_seq,) = raw(data, "select distinct _q2c_load_seq from raw_billing.invoice_lines")[0]
+    late = "(select id from raw_billing.invoice_lines order by id limit 7)"
+    moved = "(select id from raw_billing.invoice_lines order by id desc limit 7)"
+    with duckdb.connect(str(raw_path(data))) as con:
+        con.execute(
+            f"create table raw_billing.late_lines as select * from raw_billing.invoice_lines where id in {late}"
+        )
+        con.execute("delete from raw_billing.invoice_lines where id in (select id from raw_billing.late_lines)")
+    build(data, project)
+    with duckdb.connect(str(raw_path(data))) as con:
+        con.execute("insert into raw_billing.invoice_lines select * from raw_billing.late_lines")
+        con.execute("drop table raw_billing.late_lines")
+        con.execute(
+            "update raw_billing.invoice_lines set _q2c_load_seq = ?, _q2c_state_version = _q2c_state_version + 1,"
+            f' payload = json_merge_patch(payload, \'{{"description": "superseded"}}\') where id in {moved}',
+            [backfill_seq + 1],
+        )
+        at_boundary = con.execute(
+            "select count(*) from raw_billing.invoice_lines where _q2c_load_seq = ?", [backfill_seq]
+        ).fetchone()[0]
+    held_at_boundary = warehouse(
+        data, f"select count(*) from staging.stg_billing__invoice_lines where _q2c_load_seq = {backfill_seq}"
+    )[0][0]
+    assert at_boundary == held_at_boundary  # counts of B alone cannot tell
+
+    written = rows_a_build_writes(data, project, tmp_path)["stg_billing__invoice_lines"]
+    moved_ids = {i for (i,) in raw(data, f"select id from raw_billing.invoice_lines where id in {moved}")}
+    late_ids = {i for (i,) in raw(data, f"select id from raw_billing.invoice_lines where id in {late}")}
+    assert written == late_ids | moved_ids and len(written) == 14
+    build(data, project)
+    assert f"raw_rows._q2c_load_seq >= {backfill_seq} and" in run_sql(data, "stg_billing__invoice_lines")
+    lines = dict(warehouse(data, "select invoice_line_id, line_description from staging.stg_billing__invoice_lines"))
+    assert late_ids <= set(lines) and {lines[i] for i in moved_ids} == {"superseded"}
+    assert_equals_a_full_build(data, project, tmp_path)
+
+    build(data, project)  # B is built whole and the later load too: the boundary is that load, read no more
+    assert f"raw_rows._q2c_load_seq > {backfill_seq + 1} and" in run_sql(data, "stg_billing__invoice_lines")
