@@ -127,11 +127,25 @@ def test_a_changed_macro_rebuilds_the_incremental_models_from_scratch_and_lost_r
         macros.write_text(original)
     assert sorted(build(data, project).rebuilt) == sorted(MODELS)  # changed back: built with that SQL again
 
-    # raw was reloaded from scratch and lost a line: the staging row goes too
+    # raw was reloaded from scratch (every row from a new first load) and lost a line: the staging row goes too
     line = raw(data, "select max(id) from raw_billing.invoice_lines")[0][0]
     raw(data, "delete from raw_billing.invoice_lines where id = ?", [line])
+    raw(data, "update raw_billing.invoice_lines set _q2c_load_seq = _q2c_load_seq + 86400000000")  # a day later
     assert build(data, project).rebuilt == []
     assert line not in {r[0] for r in rows(data, "stg_billing__invoice_lines")}
+
+    # raw put back from a copy taken before the newest load, which brought a new invoice: that invoice's row goes
+    invoice = raw(data, "select max(id) from raw_billing.invoices")[0][0]
+    newest = raw(data, "select max(_q2c_load_seq) from raw_billing.invoices")[0][0]
+    raw(
+        data,
+        "update raw_billing.invoices set _q2c_load_seq = ?, _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        [newest + 1, invoice],
+    )
+    assert build(data, project).rebuilt == []
+    raw(data, "delete from raw_billing.invoices where id = ?", [invoice])
+    assert build(data, project).rebuilt == []
+    assert invoice not in {r[0] for r in rows(data, "stg_billing__invoices")}
 
 
 def test_erp_transactions_write_again_only_the_billing_keys_that_changed(raw_db, project, tmp_path):
