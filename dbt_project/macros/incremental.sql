@@ -227,3 +227,14 @@ postings as (
         where staged.{{ key }} = built.{{ key }} and not staged.is_deleted
     )
 {%- endmacro %}
+
+{#- A raw table's `_q2c_load_seq` (the ingest run that wrote the row), or NULL for a raw table from before the
+    sources wrote it (no ingest with the column yet): for a staging model's select list. -#}
+{% macro load_seq_column(relation) -%}
+    {%- set has_load_seq = true %}
+    {%- if execute %}
+        {%- set raw_columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
+        {%- set has_load_seq = '_q2c_load_seq' in raw_columns %}
+    {%- endif %}
+    {%- if has_load_seq %}_q2c_load_seq{% else %}cast(null as bigint) as _q2c_load_seq{% endif %}
+{%- endmacro %}

@@ -22,7 +22,6 @@ stay declared as data in :mod:`.settings`.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -38,6 +37,7 @@ from pipelines.sources.billing import listing, settings
 from pipelines.sources.billing.event_order import ObjectState, is_event, latest_states
 from pipelines.sources.billing.settings import Collection
 from pipelines.sources.http_client import CountingClient
+from pipelines.sources.load_seq import next_load_seq, now_us
 from pipelines.sources.raw_lookup import query_raw
 from pipelines.sources.raw_tables import (
     QUARANTINE_HINTS,
@@ -215,11 +215,6 @@ def plan_run(api: StripeApi, events_state: dict) -> RunPlan:
     return plan
 
 
-def now_us() -> int:
-    """The wall clock in epoch microseconds (UTC)."""
-    return time.time_ns() // 1000
-
-
 def _plan_run(api: StripeApi, events_state: dict) -> RunPlan:
     cursor = events_state.get("cursor")
     if cursor:
@@ -316,36 +311,9 @@ def _billing_tables() -> list[RawTable]:
     return [*tables, settings.EVENTS, settings.BALANCE_TRANSACTIONS]
 
 
-def load_seq(now_us: int) -> int:
-    """This run's ``_q2c_load_seq``: ``now_us`` (epoch microseconds, UTC), or one more than the largest raw holds
-    in any billing table if that is not smaller (the clock went back).
-
-    Read when the run is planned, after the runner loaded any package an interrupted run left behind
-    (``pipelines.ingest.runner.recover``): every row any earlier run will ever add to raw is there by now, so
-    each run's value is larger than that of every row stored before it, in every table. Tables loaded before
-    the column existed hold NULL in it (and get the column from dlt's schema evolution at this run's load).
-    """
-    pipeline = dlt.current.pipeline()
-    if pipeline is None or pipeline.destination is None:
-        return now_us
-    names = {t.name for t in _billing_tables()}
-    with pipeline.sql_client() as client:
-        try:
-            rows = client.execute_sql(
-                "select table_name from information_schema.columns where table_schema = %s and column_name = %s",
-                client.dataset_name,
-                settings.LOAD_SEQ,
-            )
-        except DatabaseUndefinedRelation:
-            rows = []
-        holding = sorted({r[0] for r in rows or []} & names)
-        if not holding:
-            return now_us
-        largest = " union all ".join(
-            f"select max({settings.LOAD_SEQ}) from {client.make_qualified_table_name(name)}" for name in holding
-        )
-        stored = client.execute_sql(f"select max(seq) from ({largest}) as stored(seq)")[0][0]
-    return now_us if stored is None else max(now_us, stored + 1)
+def load_seq(now: int) -> int:
+    """This run's ``_q2c_load_seq`` (:func:`pipelines.sources.load_seq.next_load_seq` over the billing tables)."""
+    return next_load_seq((t.name for t in _billing_tables()), now)
 
 
 def _empty_tables() -> frozenset[str]:

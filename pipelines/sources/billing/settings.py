@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipelines.sources import load_seq
 from pipelines.sources.raw_tables import Column, Kind, RawTable
 
 SOURCE_NAME = "billing"
@@ -43,7 +44,7 @@ STATE_COLUMNS = {"deleted": Kind.BOOLEAN, "_q2c_state_version": Kind.INTEGER}
 # It only grows along a table's row groups, so the incremental staging models skip, by DuckDB's zone maps, the
 # row groups an earlier build already read (dbt_project/macros/incremental.sql); rows loaded before the column
 # existed hold NULL.
-LOAD_SEQ = "_q2c_load_seq"
+LOAD_SEQ = load_seq.LOAD_SEQ
 LOAD_COLUMNS = {LOAD_SEQ: Kind.INTEGER}
 
 _ID = Column("id", Kind.ID)

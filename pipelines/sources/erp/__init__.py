@@ -6,6 +6,7 @@ import dlt
 
 from pipelines.sources.erp import helpers, settings
 from pipelines.sources.http_client import CountingClient, RequestStats
+from pipelines.sources.load_seq import next_load_seq, now_us
 
 TOKEN_ARGUMENT = "access_token"
 
@@ -28,18 +29,19 @@ def source(
     session = (client or CountingClient(RequestStats())).session
     page_size = max(1, min(page_size, settings.PAGE_SIZE))  # SuiteQL answers limit > 1000 with an error
     sq = helpers.SuiteQL(helpers.resolve_base_url(base_url, account_id), access_token, session, timezone, page_size)
+    seq = next_load_seq(settings.TABLE_NAMES, now_us())  # every row this run writes carries it
     resources = []
     for spec in settings.REFERENCE_TABLES:
         reader = helpers.change_reader(sq, spec, incremental=False)
-        resources += [reader, reader | helpers.table_writer(spec)]
+        resources += [reader, reader | helpers.table_writer(spec, seq)]
         if spec.name == "accountingperiod" and read_period_close:
-            resources.append(reader | helpers.period_close_writer(sq))
+            resources.append(reader | helpers.period_close_writer(sq, seq))
     customers = helpers.change_reader(sq, settings.CUSTOMER, incremental=True)
-    resources += [customers, customers | helpers.table_writer(settings.CUSTOMER)]
+    resources += [customers, customers | helpers.table_writer(settings.CUSTOMER, seq)]
     transactions = helpers.change_reader(
         sq, settings.TRANSACTION, incremental=True, children=settings.TRANSACTION_CHILDREN
     )
-    resources += [transactions, transactions | helpers.table_writer(settings.TRANSACTION)]
+    resources += [transactions, transactions | helpers.table_writer(settings.TRANSACTION, seq)]
     for child, parent_column in settings.TRANSACTION_CHILDREN:
-        resources.append(transactions | helpers.children_writer(sq, child, parent_column))
+        resources.append(transactions | helpers.children_writer(sq, child, parent_column, seq))
     return resources

@@ -33,6 +33,7 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator, OffsetPagi
 from pipelines.sources.erp import settings
 from pipelines.sources.erp.id_set import IdSet
 from pipelines.sources.erp.settings import SuiteQLTable
+from pipelines.sources.load_seq import LOAD_SEQ
 from pipelines.sources.raw_tables import Column, Kind, RawTable, emit, resource_hints, track_fields
 
 _LOCAL_TS = "%Y-%m-%d %H:%M:%S"  # what TO_CHAR(..., settings.TIMESTAMP_FORMAT) gives
@@ -256,7 +257,7 @@ def raw_table(spec: SuiteQLTable) -> RawTable:
         write_disposition=spec.write_disposition,
         merge_key=spec.merge_key,
         why=spec.why,
-        extra_columns={settings.DELETED_FLAG: Kind.BOOLEAN},
+        extra_columns={settings.DELETED_FLAG: Kind.BOOLEAN, LOAD_SEQ: Kind.INTEGER},
     )
 
 
@@ -544,20 +545,22 @@ def _tombstones(table: RawTable, key_column: str, ids: Iterable[str]) -> list[di
     return [{**{k: f"deleted:{i}" for k in others}, key_column: i} for i in ids]
 
 
-def _emit_tombstones(table: RawTable, key_column: str, ids: Sequence[str]):
+def _emit_tombstones(table: RawTable, key_column: str, ids: Sequence[str], seq: int):
     if ids:
-        yield from emit(settings.SOURCE, table, _tombstones(table, key_column, ids), {settings.DELETED_FLAG: True})
+        tombstones = _tombstones(table, key_column, ids)
+        yield from emit(settings.SOURCE, table, tombstones, {settings.DELETED_FLAG: True, LOAD_SEQ: seq})
 
 
-def table_writer(spec: SuiteQLTable):
-    """The transformer writing a change reader's rows to its own raw table, and its deletions."""
+def table_writer(spec: SuiteQLTable, seq: int):
+    """The transformer writing a change reader's rows to its own raw table, and its deletions; every row carries the
+    run's ``_q2c_load_seq`` (``seq``)."""
     table = raw_table(spec)
 
     def write(changes: Changes):
         if changes.rows:
             track_fields(changes.rows)
-            yield from emit(settings.SOURCE, table, changes.rows)
-        yield from _emit_tombstones(table, "id", changes.deleted)
+            yield from emit(settings.SOURCE, table, changes.rows, {LOAD_SEQ: seq})
+        yield from _emit_tombstones(table, "id", changes.deleted, seq)
 
     return dlt.transformer(write, name=spec.name, **resource_hints(table))
 
@@ -575,7 +578,7 @@ def _all_pages(sq: SuiteQL, spec: SuiteQLTable, parent_column: str, parents: Seq
     return list(child_pages(sq, spec, parent_column, parents))
 
 
-def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
+def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str, seq: int):
     """The transformer replacing, per changed transaction, all its rows in a child table (lines, links).
 
     The rows read for a parent replace its old rows (delete-insert on the merge key). A parent that had rows
@@ -612,13 +615,13 @@ def children_writer(sq: SuiteQL, spec: SuiteQLTable, parent_column: str):
         state["owner_ranges"] = owners.to_state()
         if rows:
             track_fields(rows)
-            yield from emit(settings.SOURCE, table, rows)
-        yield from _emit_tombstones(table, parent_column, gone)
+            yield from emit(settings.SOURCE, table, rows, {LOAD_SEQ: seq})
+        yield from _emit_tombstones(table, parent_column, gone, seq)
 
     return dlt.transformer(write, name=spec.name, **resource_hints(table))
 
 
-def period_close_writer(sq: SuiteQL):
+def period_close_writer(sq: SuiteQL, seq: int):
     """Per-subsidiary close of each changed accounting period, from the record API's sublist."""
     table = raw_table(settings.PERIOD_CLOSE)
     spec_sublist = settings.PERIOD_CLOSE_SUBLIST
@@ -633,8 +636,8 @@ def period_close_writer(sq: SuiteQL):
                 emptied.append(period)
         if rows:
             track_fields(rows)
-            yield from emit(settings.SOURCE, table, rows)
-        yield from _emit_tombstones(table, "period", emptied + changes.deleted)
+            yield from emit(settings.SOURCE, table, rows, {LOAD_SEQ: seq})
+        yield from _emit_tombstones(table, "period", emptied + changes.deleted, seq)
 
     return dlt.transformer(write, name=table.name, **resource_hints(table))
 

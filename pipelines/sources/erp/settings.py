@@ -273,3 +273,8 @@ TRANSACTION_CHILDREN: tuple[tuple[SuiteQLTable, str], ...] = (
     (TRANSACTION_LINE, "transaction"),
     (PAYMENT_LINK, "nextdoc"),
 )
+
+# every raw table of the source (their largest ``_q2c_load_seq`` bounds the next run's: pipelines/sources/load_seq.py)
+TABLE_NAMES: tuple[str, ...] = tuple(
+    t.name for t in (*REFERENCE_TABLES, PERIOD_CLOSE, CUSTOMER, TRANSACTION, *(c for c, _ in TRANSACTION_CHILDREN))
+)

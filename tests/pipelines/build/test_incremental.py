@@ -57,13 +57,14 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
     schedule = rows(data, SCHEDULE, "intermediate")
 
     # the ingest stored a newer state of an invoice (paid), of a line of a posted invoice (its text) and of a
-    # charge
+    # charge, each row written by that run (its `_q2c_load_seq`, above every one raw held)
+    run = f"_q2c_load_seq = {raw(data, 'select max(_q2c_load_seq) + 1 from raw_billing.invoices')[0][0]}"
     open_invoice = "select id, _q2c_state_version from raw_billing.invoices where status = 'open' limit 1"
     invoice, version = raw(data, open_invoice)[0]
     raw(
         data,
         "update raw_billing.invoices set status = 'paid', amount_paid = total, amount_remaining = 0,"
-        " _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        " _q2c_state_version = _q2c_state_version + 1, " + run + " where id = ?",
         [invoice],
     )
     posted = rows(data, "erp_invoices", "publish")[0][3]  # invoice_id
@@ -71,7 +72,7 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
     raw(
         data,
         "update raw_billing.invoice_lines set payload = json_merge_patch(payload, ?),"
-        " _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        " _q2c_state_version = _q2c_state_version + 1, " + run + " where id = ?",
         ['{"description": "Seats (amended)"}', changed_line],
     )
     # an invoice whose lines the revenue schedule allocates is voided: their months go
@@ -79,13 +80,17 @@ def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, proje
     assert voided in {r[2] for r in rows(data, "erp_invoice_lines", "publish")}  # invoice_id
     raw(
         data,
-        "update raw_billing.invoices set status = 'void', _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        "update raw_billing.invoices set status = 'void', _q2c_state_version = _q2c_state_version + 1, "
+        + run
+        + " where id = ?",
         [voided],
     )
     charge = raw(data, "select min(id) from raw_billing.charges")[0][0]
     raw(
         data,
-        "update raw_billing.charges set status = 'failed', _q2c_state_version = _q2c_state_version + 1 where id = ?",
+        "update raw_billing.charges set status = 'failed', _q2c_state_version = _q2c_state_version + 1, "
+        + run
+        + " where id = ?",
         [charge],
     )
 
@@ -163,27 +168,44 @@ def test_erp_transactions_write_again_only_the_billing_keys_that_changed(raw_db,
         [moved[0], kept[0], gone[0]],
     )[0][0]
 
-    # the ERP's later state: an invoice now carries another's billing key (no externalId), one was deleted, and a
-    # tax line of a third changed
+    # the ERP's later state, as the next ingest writes it (the rows it writes carry its run's `_q2c_load_seq`): an
+    # invoice now carries another's billing key (no externalId), one was deleted, and a tax line of a third changed
+    # (the ingest writes the transaction and all its lines again)
+    seq = raw(data, "select max(_q2c_load_seq) + 1 from raw_erp.transaction")[0][0]
     raw(
         data,
-        "update raw_erp.transaction set externalid = null, custbody_q2c_billing_id = ? where id = ?",
-        [kept[4], moved[0]],
+        "update raw_erp.transaction set externalid = null, custbody_q2c_billing_id = ?, _q2c_load_seq = ? where id = ?",
+        [kept[4], seq, moved[0]],
     )
-    raw(data, "update raw_erp.transaction set _q2c_deleted = true where id = ?", [gone[0]])
+    raw(data, "delete from raw_erp.transaction where id = ?", [gone[0]])
+    raw(data, 'delete from raw_erp.transactionline where "transaction" = ?', [gone[0]])
+    raw(data, "update raw_erp.transaction set _q2c_load_seq = ? where id = ?", [seq, taxed])
     raw(
         data,
-        'update raw_erp.transactionline set foreignamount = foreignamount + 1 where "transaction" = ? and taxline',
-        [taxed],
+        "update raw_erp.transactionline set _q2c_load_seq = ?, foreignamount = foreignamount + case when taxline"
+        ' then 1 else 0 end where "transaction" = ?',
+        [seq, taxed],
     )
+    # a held record of an untouched billing key, marked: the build keeps it as it is
+    untouched = next(r for r in invoices[3:] if r[0] != taxed)
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute(
+            "update canonical.erp_transactions set transaction_number = 'kept' where transaction_id = ?", [untouched[0]]
+        )
 
     assert build(data, project, "+erp_transactions").rebuilt == []
     now = {r[0]: r for r in rows(data, "erp_transactions", "canonical")}
+    assert now[untouched[0]][2] == "kept"
     assert gone[0] not in now
     assert now[moved[0]][4] == kept[4] and now[moved[0]][7] == now[kept[0]][7] == 2  # one key, two records
     assert now[kept[0]][6] and not now[moved[0]][6]  # the primary: the one with an externalId
     assert now[taxed][17] != held[taxed][17]  # tax_total
 
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:  # the mark off: the rest is a full build's
+        con.execute(
+            "update canonical.erp_transactions set transaction_number = ? where transaction_id = ?",
+            [untouched[2], untouched[0]],
+        )
     scratch = tmp_path / "scratch"
     shutil.copytree(data, scratch)
     build(scratch, project, "+erp_transactions", full_refresh=True)

@@ -23,7 +23,9 @@ renamed as (
         netamount as net_amount,
         debitforeignamount as debit_amount,
         creditforeignamount as credit_amount,
-        coalesce(_q2c_deleted, false) as is_deleted
+        coalesce(_q2c_deleted, false) as is_deleted,
+        -- the ingest run that wrote the row (macros/incremental.sql): erp_transactions builds the changed ones
+        {{ load_seq_column(source('erp', 'transactionline')) }}
     from source
 )
 

@@ -42,7 +42,9 @@ renamed as (
         payload ->> 'memo' as memo,
         createddate as created_at,
         lastmodifieddate as modified_at,
-        coalesce(_q2c_deleted, false) as is_deleted
+        coalesce(_q2c_deleted, false) as is_deleted,
+        -- the ingest run that wrote the row (macros/incremental.sql): erp_transactions builds the changed ones
+        {{ load_seq_column(source('erp', 'transaction')) }}
     from source
 )
 

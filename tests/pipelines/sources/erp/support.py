@@ -10,6 +10,7 @@ import httpx
 
 from pipelines.data_dir import raw_path
 from pipelines.ingest.runner import Endpoint, SourceSummary, quiet_dlt, run_source
+from pipelines.sources.load_seq import LOAD_SEQ
 
 DATASET = "raw_erp"
 RECORDS = "/services/rest/record/v1"
@@ -95,7 +96,8 @@ def expected_counts(scenario: Path) -> dict[str, int]:
 
 
 def rows_by_key(data_dir: Path, table: str) -> dict[tuple, tuple]:
-    """One raw table as primary key → the row (every column but dlt's bookkeeping)."""
+    """One raw table as primary key → the row (every column but dlt's bookkeeping and ``_q2c_load_seq``, the run
+    that wrote it: see :func:`load_seqs`)."""
     key = KEYS[table]
     with duckdb.connect(str(raw_path(data_dir)), read_only=True) as con:
         cols = [
@@ -105,7 +107,7 @@ def rows_by_key(data_dir: Path, table: str) -> dict[tuple, tuple]:
                 " order by ordinal_position",
                 [DATASET, table],
             ).fetchall()
-            if not r[0].startswith("_dlt")
+            if not r[0].startswith("_dlt") and r[0] != LOAD_SEQ
         ]
         select = ", ".join(f'"{c}"' for c in cols)
         rows = con.execute(f'select {select} from {DATASET}."{table}"')
@@ -114,6 +116,14 @@ def rows_by_key(data_dir: Path, table: str) -> dict[tuple, tuple]:
             record = dict(zip(cols, row, strict=True))
             out[tuple(record[k] for k in key)] = row
         return out
+
+
+def load_seqs(data_dir: Path, table: str) -> dict[tuple, int]:
+    """One raw table as primary key → the ``_q2c_load_seq`` of the run that wrote the row."""
+    key = ", ".join(f'"{c}"' for c in KEYS[table])
+    with duckdb.connect(str(raw_path(data_dir)), read_only=True) as con:
+        rows = con.execute(f'select {key}, {LOAD_SEQ} from {DATASET}."{table}"').fetchall()
+    return {tuple(r[:-1]): r[-1] for r in rows}
 
 
 def changed_keys(before: dict[tuple, tuple], after: dict[tuple, tuple]) -> dict[str, set[tuple]]:

@@ -26,6 +26,7 @@ from tests.pipelines.sources.erp.support import (
     expected_counts,
     fixture_records,
     ingest,
+    load_seqs,
     loaded,
     query,
     rows_by_key,
@@ -106,6 +107,8 @@ def test_changes_through_the_api_change_exactly_those_rows(erp, scenario_dir, tm
     data = tmp_path / "data"
     ingest(data, erp)
     before = {t: rows_by_key(data, t) for t in KEYS}
+    seqs_before = {t: load_seqs(data, t) for t in KEYS}
+    (first_seq,) = {s for seqs in seqs_before.values() for s in seqs.values()}  # one run, one sequence
 
     paid = _open_invoice(scenario_dir)
     amended = next(  # in the open month (its period must be open to change it), with lines to lose
@@ -160,6 +163,14 @@ def test_changes_through_the_api_change_exactly_those_rows(erp, scenario_dir, tm
         },
         "previoustransactionlinelink": {"added": {(f"{paid['id']}:0:{payment}:0:Payment",)}},
     }
+    # every row the second run wrote (the changed ones, and the unchanged lines of a changed transaction) carries its
+    # larger sequence; the others keep the first run's
+    seqs_after = {t: load_seqs(data, t) for t in KEYS}
+    written = {t: {k for k, s in seqs.items() if s != seqs_before[t].get(k)} for t, seqs in seqs_after.items()}
+    (second_seq,) = {seqs_after[t][k] for t, keys in written.items() for k in keys}
+    assert second_seq > first_seq
+    assert all(c.get("added", set()) | c.get("updated", set()) <= written[t] for t, c in changes.items())
+    assert written["transaction"] == {(payment,), (paid["id"],), (amended["id"],)}
     status, paid_amount, unpaid = query(
         data,
         f"select status, foreignamountpaid, foreignamountunpaid from {DATASET}.transaction where id = '{paid['id']}'",
