@@ -67,12 +67,11 @@
     with a NULL sequence. -#}
 {% macro unbuilt_rows(relation, raw_key, built_key) -%}
     {#- known at execution only (while dbt parses: the column assumed, nothing cut) -#}
-    {%- set has_load_seq = true %}
+    {%- set with_seq = true %}
     {%- set boundary = none %}
     {%- if execute %}
-        {%- set raw_columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
-        {%- set has_load_seq = '_q2c_load_seq' in raw_columns %}
-        {%- if has_load_seq and is_incremental() %}
+        {%- set with_seq = has_load_seq(relation) %}
+        {%- if with_seq and is_incremental() %}
             {%- set largest = run_query('select max(_q2c_load_seq) from ' ~ this).columns[0].values()[0] %}
             {%- if largest is not none %}{% set boundary = '%d' % (largest | int) %}{% endif %}
         {%- endif %}
@@ -94,7 +93,7 @@
         {%- set at_boundary = run_query(unbuilt_at_boundary).columns[0].values()[0] != 0 %}
         {%- set cut = 'raw_rows._q2c_load_seq ' ~ ('>=' if at_boundary else '>') ~ ' ' ~ boundary ~ ' and ' %}
     {%- endif %}
-    select raw_rows.*{% if not has_load_seq %}, cast(null as bigint) as _q2c_load_seq{% endif %}
+    select raw_rows.*{% if not with_seq %}, cast(null as bigint) as _q2c_load_seq{% endif %}
     from {{ relation }} as raw_rows
     {%- if is_incremental() %}
         where {{ cut }}not exists (
@@ -118,8 +117,7 @@
     {%- set raw_relation = source('billing', raw_table) %}
     {%- set raw_holds_the_model = false %}
     {%- if execute %}
-        {%- set raw_columns = adapter.get_columns_in_relation(raw_relation) | map(attribute='name') | map('lower') | list %}
-        {%- if '_q2c_load_seq' in raw_columns %}
+        {%- if has_load_seq(raw_relation) %}
             {%- set bounds -%}
                 select
                     (select min(_q2c_load_seq) from {{ raw_relation }}),
@@ -231,10 +229,13 @@ postings as (
 {#- A raw table's `_q2c_load_seq` (the ingest run that wrote the row), or NULL for a raw table from before the
     sources wrote it (no ingest with the column yet): for a staging model's select list. -#}
 {% macro load_seq_column(relation) -%}
-    {%- set has_load_seq = true %}
-    {%- if execute %}
-        {%- set raw_columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
-        {%- set has_load_seq = '_q2c_load_seq' in raw_columns %}
-    {%- endif %}
-    {%- if has_load_seq %}_q2c_load_seq{% else %}cast(null as bigint) as _q2c_load_seq{% endif %}
+    {%- if has_load_seq(relation) %}_q2c_load_seq{% else %}cast(null as bigint) as _q2c_load_seq{% endif %}
+{%- endmacro %}
+
+{#- Whether a relation has `_q2c_load_seq` (a raw table from before the sources wrote it has not); assumed while dbt
+    parses, when nothing is read. -#}
+{% macro has_load_seq(relation) -%}
+    {%- if not execute %}{{ return(true) }}{% endif %}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
+    {{- return('_q2c_load_seq' in columns) }}
 {%- endmacro %}
