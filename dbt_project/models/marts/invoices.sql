@@ -1,10 +1,22 @@
+{{ keyed_incremental_config('invoice_id', "{{ delete_without_live_row('stg_billing__invoices', 'invoice_id') }}") }}
 -- One row per billing invoice (drafts included, flagged), with its customer's entity, its posting date (the UTC
 -- date it was finalized), the ERP period that date falls in, and why its posting is held back, if it is.
+-- Incremental: a row is its staged invoice's columns plus values looked up elsewhere (the customer's entity and ERP
+-- link, the unmapped product of its lines, the period of its posting date). Every raw row an ingest writes carries
+-- that run's `_q2c_load_seq`, held here. A build looks up those values for every invoice (narrow: keys, dates and
+-- ids), compares them and the sequence with the held row, and writes again only the invoices where one differs or
+-- that are new; an invoice gone from staging (or deleted there) is deleted after the build. Writing the table whole
+-- cost most of its build (at L, 3.5 s to create against 0.3 s to compute).
 with
 
-invoices as (
-    select * exclude (_q2c_state_version, _q2c_load_seq) from {{ ref('stg_billing__invoices') }}
+invoices as not materialized (
+    select * exclude (_q2c_state_version) from {{ ref('stg_billing__invoices') }}
     where not is_deleted
+),
+
+staged_columns as not materialized (
+    -- what the row copies from staging
+    select * exclude (_q2c_load_seq) from invoices
 ),
 
 customers as (
@@ -24,7 +36,8 @@ unmapped_lines as (
 
 dated as (
     select
-        invoices.*,
+        invoices.invoice_id,
+        invoices._q2c_load_seq,
         cast(timezone('UTC', invoices.finalized_at) as date) as posting_date,
         customers.subsidiary_code,
         customers.erp_subsidiary_id,
@@ -36,15 +49,78 @@ dated as (
     from invoices
     left join customers on invoices.customer_id = customers.customer_id
     left join unmapped_lines on invoices.invoice_id = unmapped_lines.invoice_id
+),
+
+looked_up as (
+    select
+        dated.*,
+        period.period_id as posting_period_id,
+        period.period_name as posting_period_name,
+        coalesce(period.is_closed, false) as is_posting_period_closed
+    from dated
+    {{ join_posting_period('period', 'dated.posting_date', 'dated.erp_subsidiary_id') }}
+),
+
+{% if is_incremental() %}
+    built as (
+        -- invoices new, or whose staged row or looked-up values are not those the held row was built from
+        select looked_up.*
+        from looked_up
+        left join {{ this }} as held on looked_up.invoice_id = held.invoice_id
+        where
+            held.invoice_id is null
+            or row(
+                held._q2c_load_seq,
+                held.subsidiary_code,
+                held.erp_subsidiary_id,
+                held.erp_customer_id,
+                held.erp_link_status,
+                held.is_erp_customer_inactive,
+                held.unmapped_product_id,
+                held.unmapped_reason,
+                held.posting_period_id,
+                held.posting_period_name,
+                held.is_posting_period_closed
+            ) is distinct from row(
+                looked_up._q2c_load_seq,
+                looked_up.subsidiary_code,
+                looked_up.erp_subsidiary_id,
+                looked_up.erp_customer_id,
+                looked_up.erp_link_status,
+                looked_up.is_erp_customer_inactive,
+                looked_up.unmapped_product_id,
+                looked_up.unmapped_reason,
+                looked_up.posting_period_id,
+                looked_up.posting_period_name,
+                looked_up.is_posting_period_closed
+            )
+    ),
+{% else %}
+    built as (
+        select * from looked_up
+    ),
+{% endif %}
+
+final as (
+    select
+        staged_columns.*,
+        built.posting_date,
+        built.subsidiary_code,
+        built.erp_subsidiary_id,
+        built.erp_customer_id,
+        built.erp_link_status,
+        built.is_erp_customer_inactive,
+        built.unmapped_product_id,
+        built.unmapped_reason,
+        built.posting_period_id,
+        built.posting_period_name,
+        built.is_posting_period_closed,
+        staged_columns.invoice_status not in ('draft', 'void') as is_postable,
+        built.erp_link_status = 'missing' as needs_erp_customer,
+        built.unmapped_reason as hold_reason,
+        built._q2c_load_seq
+    from built
+    inner join staged_columns on built.invoice_id = staged_columns.invoice_id
 )
 
-select
-    dated.*,
-    period.period_id as posting_period_id,
-    period.period_name as posting_period_name,
-    coalesce(period.is_closed, false) as is_posting_period_closed,
-    dated.invoice_status not in ('draft', 'void') as is_postable,
-    dated.erp_link_status = 'missing' as needs_erp_customer,
-    dated.unmapped_reason as hold_reason
-from dated
-{{ join_posting_period('period', 'dated.posting_date', 'dated.erp_subsidiary_id') }}
+select * from final

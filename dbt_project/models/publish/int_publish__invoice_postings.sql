@@ -5,7 +5,7 @@
 with
 
 invoices as (
-    select * from {{ ref('invoices') }}
+    select * exclude (_q2c_load_seq) from {{ ref('invoices') }}
     where is_postable
 ),
 

@@ -50,7 +50,15 @@ def project(tmp_path_factory) -> Path:
 def test_a_build_parses_only_changed_rows_and_ends_as_a_full_build(raw_db, project, tmp_path):
     data = fresh_data_dir(raw_db, tmp_path / "data")
     first = build(data, project, SELECT_PUBLISHED)
-    incremental = (*MODELS, *PUBLISHED, *LINES, SCHEDULE, "erp_transactions", "invoice_lines")  # and what they read
+    incremental = (
+        *MODELS,
+        *PUBLISHED,
+        *LINES,
+        SCHEDULE,
+        "erp_transactions",
+        "invoices",
+        "invoice_lines",
+    )  # and what they read
     assert sorted(first.rebuilt) == sorted(incremental)  # nothing recorded yet: built in full
     state = json.loads((data / "dbt" / STATE_FILE).read_text())
     assert sorted(state) == sorted(f"model.q2c.{m}" for m in incremental)
@@ -213,6 +221,46 @@ def test_erp_transactions_write_again_only_the_billing_keys_that_changed(raw_db,
 
 
 LINES_SELECT = "+invoice_lines +invoices"  # its relationships test reads invoices
+
+
+def test_invoices_write_again_only_the_invoices_whose_inputs_changed(raw_db, project, tmp_path):
+    data = fresh_data_dir(raw_db, tmp_path / "data")
+    build(data, project, LINES_SELECT)
+    held = {r[0]: r for r in rows(data, "invoices", "canonical")}
+    linked = sorted(
+        i for i, r in held.items() if r[30] is not None and r[31] == "matched"
+    )  # erp_customer_id, erp_link_status
+    voided, deleted = linked[0], linked[1]
+    unlinked_customer = next(held[i][2] for i in linked[2:] if held[i][2] not in (held[voided][2], held[deleted][2]))
+    untouched = next(i for i in linked[2:] if held[i][2] != unlinked_customer)
+
+    # what the next ingests write (each row with its run's `_q2c_load_seq`): an invoice voided, one deleted in
+    # billing (with its lines), and an ERP customer that lost its billing externalId (its invoices now need one)
+    seq = raw(data, "select max(_q2c_load_seq) + 1 from raw_billing.invoices")[0][0]
+    newer = "_q2c_state_version = _q2c_state_version + 1, _q2c_load_seq = ?"
+    raw(data, f"update raw_billing.invoices set status = 'void', {newer} where id = ?", [seq, voided])
+    raw(data, f"update raw_billing.invoices set deleted = true, {newer} where id = ?", [seq, deleted])
+    raw(data, f"update raw_billing.invoice_lines set deleted = true, {newer} where invoice = ?", [seq, deleted])
+    raw(data, "update raw_erp.customer set externalid = null where externalid = ?", [f"bill-{unlinked_customer}"])
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:  # a held row marked: the build keeps it as it is
+        con.execute("update canonical.invoices set invoice_number = 'kept' where invoice_id = ?", [untouched])
+
+    assert build(data, project, LINES_SELECT).rebuilt == []
+    now = {r[0]: r for r in rows(data, "invoices", "canonical")}
+    assert now[untouched][1] == "kept"
+    assert deleted not in now
+    assert now[voided][4] == "void" and not now[voided][38]  # invoice_status, is_postable
+    unlinked = [r for r in now.values() if r[2] == unlinked_customer]
+    assert unlinked and all(r[30] is None and r[31] == "missing" and r[39] for r in unlinked)  # needs_erp_customer
+
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:  # the mark off: the rest is a full build's
+        con.execute(
+            "update canonical.invoices set invoice_number = ? where invoice_id = ?", [held[untouched][1], untouched]
+        )
+    scratch = tmp_path / "scratch"
+    shutil.copytree(data, scratch)
+    build(scratch, project, LINES_SELECT, full_refresh=True)
+    assert rows(data, "invoices", "canonical") == rows(scratch, "invoices", "canonical")
 
 
 def test_invoice_lines_write_again_only_the_invoices_that_changed(raw_db, project, tmp_path):
