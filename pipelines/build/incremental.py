@@ -3,11 +3,13 @@
 A model whose config has ``meta: {rebuild_on_change: true}`` (``staging_incremental_config`` and
 ``publish_incremental_config`` in ``dbt_project/macros/incremental.sql``) keeps the rows it built and builds
 only the rows whose input is new or changed. Those rows are only right for the SQL that built them: after the
-model, a macro, a seed or the project's vars changed (or dbt did), old rows and new rows would come from two
-versions of the model. So each such model's fingerprint (its own checksum, ``dbt_project.yml``, every macro
-and seed file, the dbt versions) is kept in ``<data>/dbt/q2c_incremental.json`` when it builds; before a
-build, a model whose fingerprint differs from the recorded one, or has none, has its table dropped, and dbt
-builds it in full.
+model, a model it reads (directly or not), a macro, a seed or the project's vars changed (or dbt did), old rows and
+new rows would come from two versions of the model. Upstream SQL counts too because a model may find its changed
+inputs by their raw rows' sequences (``invoices`` by ``_q2c_load_seq``): a staging model whose SQL changed gives
+other values for rows whose sequence did not move. So each such model's fingerprint (its own checksum and those of
+every model, snapshot and seed upstream of it, ``dbt_project.yml``, every macro and seed file, the dbt versions)
+is kept in ``<data>/dbt/q2c_incremental.json`` when it builds; before a build, a model whose fingerprint differs
+from the recorded one, or has none, has its table dropped, and dbt builds it in full.
 
 A model whose history is the point (the exception queue) is not marked, and never dropped.
 """
@@ -47,9 +49,25 @@ def tracked_models(manifest: Any, project_dir: Path) -> list[Tracked]:
     for node in manifest.nodes.values():
         if node.resource_type != "model" or not (node.config.meta or {}).get(META_KEY):
             continue
-        digest = hashlib.sha256(f"{node.checksum.checksum}\n{shared}".encode()).hexdigest()
+        upstream = "\n".join(
+            f"{uid}={manifest.nodes[uid].checksum.checksum}" for uid in sorted(_upstream(manifest, node.unique_id))
+        )
+        digest = hashlib.sha256(f"{node.checksum.checksum}\n{upstream}\n{shared}".encode()).hexdigest()
         tracked.append(Tracked(node.unique_id, node.name, node.schema, node.alias or node.name, digest))
     return sorted(tracked, key=lambda t: t.unique_id)
+
+
+def _upstream(manifest: Any, unique_id: str) -> set[str]:
+    """The nodes with SQL (models, snapshots, seeds) that ``unique_id`` reads, directly or through others."""
+    found: set[str] = set()
+    pending = [unique_id]
+    while pending:
+        node = manifest.nodes[pending.pop()]
+        for parent in getattr(node.depends_on, "nodes", ()):  # a seed depends on macros only
+            if parent in manifest.nodes and parent not in found:
+                found.add(parent)
+                pending.append(parent)
+    return found
 
 
 def _shared_digest(project_dir: Path) -> str:
