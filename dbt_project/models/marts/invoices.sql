@@ -7,6 +7,11 @@
 -- ids), compares them and the sequence with the held row, and writes again only the invoices where one differs or
 -- that are new; an invoice gone from staging (or deleted there) is deleted after the build. Writing the table whole
 -- cost most of its build (at L, 3.5 s to create against 0.3 s to compute).
+{%- set compared = [
+    '_q2c_load_seq', 'subsidiary_code', 'erp_subsidiary_id', 'erp_customer_id', 'erp_link_status',
+    'is_erp_customer_inactive', 'unmapped_product_id', 'unmapped_reason', 'posting_period_id', 'posting_period_name',
+    'is_posting_period_closed'
+] %}
 with
 
 invoices as not materialized (
@@ -69,31 +74,9 @@ looked_up as (
         left join {{ this }} as held on looked_up.invoice_id = held.invoice_id
         where
             held.invoice_id is null
-            or row(
-                held._q2c_load_seq,
-                held.subsidiary_code,
-                held.erp_subsidiary_id,
-                held.erp_customer_id,
-                held.erp_link_status,
-                held.is_erp_customer_inactive,
-                held.unmapped_product_id,
-                held.unmapped_reason,
-                held.posting_period_id,
-                held.posting_period_name,
-                held.is_posting_period_closed
-            ) is distinct from row(
-                looked_up._q2c_load_seq,
-                looked_up.subsidiary_code,
-                looked_up.erp_subsidiary_id,
-                looked_up.erp_customer_id,
-                looked_up.erp_link_status,
-                looked_up.is_erp_customer_inactive,
-                looked_up.unmapped_product_id,
-                looked_up.unmapped_reason,
-                looked_up.posting_period_id,
-                looked_up.posting_period_name,
-                looked_up.is_posting_period_closed
-            )
+            {%- for column in compared %}
+                or held.{{ column }} is distinct from looked_up.{{ column }}
+            {%- endfor %}
     ),
 {% else %}
     built as (
