@@ -40,7 +40,9 @@ ALLOWED: dict[str | None, tuple[str, ...]] = {
     # PENDING again: the request was never run (401, or the run stopped before sending)
     IN_FLIGHT: (POSTED, REJECTED, UNKNOWN, FOREIGN, PENDING),
     UNKNOWN: (IN_FLIGHT, POSTED, FOREIGN),  # after looking the record up by external id
-    POSTED: (IN_FLIGHT,),  # an update
+    # an update; or POSTED again: the same content, its references now by internal id (reverse_etl/references.py),
+    # only the hash restated
+    POSTED: (IN_FLIGHT, POSTED),
     REJECTED: (IN_FLIGHT,),  # a changed payload or a replay
     FOREIGN: (IN_FLIGHT,),  # a repair a person asked for
 }
@@ -331,7 +333,7 @@ class Ledger:
             args.append(value)
         if count_attempt:
             sets.append("attempts = attempts + 1")
-        if to_state == POSTED:
+        if to_state == POSTED and from_state != POSTED:
             sets.append("posted_at = ?")
             args.append(now)
             # the ERP holds the record now: its dead letters are done with, in the same transaction

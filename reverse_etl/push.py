@@ -50,6 +50,7 @@ from reverse_etl.publish_rows import (
     with_payloads,
 )
 from reverse_etl.record_match import holds_payload
+from reverse_etl.references import created_records, hash_as_first_spelled
 from reverse_etl.summary import (
     BLOCKED,
     CREATE,
@@ -59,6 +60,7 @@ from reverse_etl.summary import (
     REJECTED,
     REPAIR,
     STILL_UNKNOWN,
+    UNCHANGED,
     UPDATE,
     UPDATED,
     Problem,
@@ -197,9 +199,18 @@ def _run(
         postings = ledger.postings() if ledger else {}
         if ledger:
             ledger.close()
+        created = created_records(postings.values())
         for record_type in PUSH_ORDER:
-            for row in (rows or {}).get(record_type, []):
-                action = plan.decide(row, postings.get(row.key), repair=row.key in repair_keys)
+            type_rows = (rows or {}).get(record_type, [])
+            actions = {r.key: plan.decide(r, postings.get(r.key), repair=r.key in repair_keys) for r in type_rows}
+            # an update that would only restate the hash (see _Engine._settle_same_content) is not one
+            updates = [r for r in type_rows if actions[r.key] == UPDATE and postings[r.key].state == POSTED]
+            unread = [r for r in updates if r.payload is None]
+            for row in (with_payloads(data_dir, unread) if unread else []) + [r for r in updates if r.payload]:
+                if hash_as_first_spelled(record_type, row.payload or "", created) == postings[row.key].payload_hash:
+                    actions[row.key] = UNCHANGED
+            for row in type_rows:
+                action = actions[row.key]
                 summary.planned[(record_type, action)] += 1
                 samples.setdefault((record_type, action), row)
         loaded = with_payloads(data_dir, [r for r in samples.values() if r.payload is None])
@@ -319,6 +330,7 @@ class _Engine:
                         continue
                     work.append((row, action, posting))
                 work = self._with_payloads(record_type, work, read.loaded)
+                work = self._settle_same_content(record_type, work, created_records(postings.values()), replay_keys)
                 self.ledger.add_pending(
                     (r.record_type, r.external_id, r.subject_key, r.payload_hash) for r, _, p in work if p is None
                 )
@@ -370,6 +382,41 @@ class _Engine:
             self.summary.planned[(record_type, action)] -= 1
             self.summary.planned[(record_type, plan.QUARANTINED)] += 1
             self.summary.notes.append(f"{row.external_id}: not sent ({row.quarantine_reason})")
+        return out
+
+    def _settle_same_content(
+        self,
+        record_type: str,
+        work: list[tuple[PublishRow, str, Posting | None]],
+        created: dict[tuple[str, str], str],
+        replay_keys: set[tuple[str, str]],
+    ) -> list[tuple[PublishRow, str, Posting | None]]:
+        """The work less the updates of posted records whose payload changed only in how it references records q2c
+        created (by internal id now, by external id when it was sent: ``reverse_etl/references.py``). The ERP
+        record holds that content already: the ledger takes the new hash, and nothing is sent. A replay is sent."""
+        out = []
+        for row, action, posting in work:
+            if (
+                action == UPDATE
+                and row.key not in replay_keys
+                and posting is not None
+                and posting.state == POSTED
+                and row.payload is not None
+                and hash_as_first_spelled(record_type, row.payload, created) == posting.payload_hash
+            ):
+                self.ledger.transition(
+                    record_type,
+                    row.external_id,
+                    POSTED,
+                    detail="the same content, its references now by internal id: not sent",
+                    payload_hash=row.payload_hash,
+                )
+                self.summary.planned[(record_type, UPDATE)] -= 1
+                if not self.summary.planned[(record_type, UPDATE)]:
+                    del self.summary.planned[(record_type, UPDATE)]
+                self.summary.planned[(record_type, UNCHANGED)] += 1
+                continue
+            out.append((row, action, posting))
         return out
 
     def _dispatch(self, work: list[tuple[PublishRow, str, Posting | None]]) -> None:

@@ -9,6 +9,8 @@ import duckdb
 import pytest
 
 from reverse_etl.erp_client import ErpAuthError
+from reverse_etl.ledger import Ledger
+from reverse_etl.publish_rows import sha256_hex
 from reverse_etl.push import ledger_states, push, replay
 from tests.reverse_etl import warehouse as wh
 from tests.reverse_etl.erp_company import FOREIGN_INVOICE_EID, INACTIVE_CUSTOMER_ID, UK_CUSTOMER_ID
@@ -47,6 +49,38 @@ def test_create_then_unchanged_then_update(erp, view, data_dir):
     assert [(line["quantity"], line["rate"]) for line in lines] == [(1, 40)]
     assert len(view.lines("journalEntry", "q2c-revrec-0003", "line")) == 4
     assert view.count("invoice") == 6 + 1  # plus the fixture's foreign invoice
+
+
+def test_references_now_by_internal_id_are_not_sent_again(erp, view, data_dir):
+    # created in one push, customers and invoices referenced by external id; the next build knows their internal ids
+    postings = [wh.customer(1), wh.customer(2), wh.invoice(1), wh.payment(1), wh.credit_memo(1)]
+    wh.write_warehouse(data_dir, postings)
+    assert push(data_dir, endpoint=endpoint(erp)).count("created") == 5
+    ledger = Ledger.in_data_dir(data_dir)
+    ids = {p.external_id: p.erp_internal_id for p in ledger.postings().values()}
+    sent_before = {p.external_id: view.get(p.record_type, p.external_id) for p in postings}
+
+    wh.write_warehouse(data_dir, [p.by_internal_id(ids) for p in postings])
+    planned = push(data_dir, endpoint=endpoint(erp), dry_run=True).planned
+    assert {action for (_, action), n in planned.items() if n} == {"unchanged"}
+    again = push(data_dir, endpoint=endpoint(erp))
+    assert again.ok, again.format()
+    assert (again.requests, again.count("unchanged")) == (0, 5)
+    assert [view.get(p.record_type, p.external_id) for p in postings] == list(sent_before.values())
+    # the ledger took the new hashes, with an event each, and keeps the time each was posted
+    for p in postings[2:]:
+        posting = ledger.get(p.record_type, p.external_id)
+        assert posting.payload_hash == sha256_hex(p.by_internal_id(ids).payload)
+        assert ledger.events(p.record_type, p.external_id)[-1] == ("posted", "posted")
+    assert push(data_dir, endpoint=endpoint(erp)).requests == 0
+
+    # an internal id that is not the record q2c created under that external id is a change: sent
+    moved = wh.invoice(1).by_internal_id({"bill-cus_0001": ids["bill-cus_0002"]})
+    wh.write_warehouse(data_dir, [p.by_internal_id(ids) for p in postings if p.external_id != "bill-in_0001"] + [moved])
+    third = push(data_dir, endpoint=endpoint(erp))
+    assert (third.count("updated"), third.requests) == (1, 1)
+    assert view.get("invoice", "bill-in_0001")["entity"]["id"] == ids["bill-cus_0002"]
+    ledger.close()
 
 
 def test_a_record_the_erp_already_holds_is_left_alone_and_satisfies_dependents(erp, view, data_dir):

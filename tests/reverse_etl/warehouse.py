@@ -5,7 +5,7 @@ the real dbt publish models is tests/dbt_project/test_posting_rejected.py."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +30,24 @@ class Posting:
 
     @property
     def payload(self) -> str:
-        return json.dumps({"externalId": self.external_id, **self.body}, sort_keys=True)
+        # compact, as DuckDB's json_object writes it
+        return json.dumps({"externalId": self.external_id, **self.body}, sort_keys=True, separators=(",", ":"))
+
+    def by_internal_id(self, ids: dict[str, str]) -> Posting:
+        """This posting as the build writes it once the ERP reported the ids of what it references (external id →
+        internal id): each ``{"externalId": …}`` reference in ``ids`` becomes ``{"id": …}``, and no dependency is
+        left open."""
+
+        def resolved(value):
+            if isinstance(value, dict):
+                if set(value) == {"externalId"} and value["externalId"] in ids:
+                    return {"id": ids[value["externalId"]]}
+                return {k: resolved(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [resolved(v) for v in value]
+            return value
+
+        return replace(self, body=resolved(self.body), depends_on=[])
 
 
 def _amount(value: str) -> float | int:
