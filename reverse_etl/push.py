@@ -50,7 +50,7 @@ from reverse_etl.publish_rows import (
     with_payloads,
 )
 from reverse_etl.record_match import holds_payload
-from reverse_etl.references import created_records, hash_as_first_spelled
+from reverse_etl.references import created_records, hashes_as_first_spelled
 from reverse_etl.summary import (
     BLOCKED,
     CREATE,
@@ -207,7 +207,7 @@ def _run(
             updates = [r for r in type_rows if actions[r.key] == UPDATE and postings[r.key].state == POSTED]
             unread = [r for r in updates if r.payload is None]
             for row in (with_payloads(data_dir, unread) if unread else []) + [r for r in updates if r.payload]:
-                if hash_as_first_spelled(record_type, row.payload or "", created) == postings[row.key].payload_hash:
+                if postings[row.key].payload_hash in hashes_as_first_spelled(record_type, row.payload or "", created):
                     actions[row.key] = UNCHANGED
             for row in type_rows:
                 action = actions[row.key]
@@ -402,7 +402,7 @@ class _Engine:
                 and posting is not None
                 and posting.state == POSTED
                 and row.payload is not None
-                and hash_as_first_spelled(record_type, row.payload, created) == posting.payload_hash
+                and posting.payload_hash in hashes_as_first_spelled(record_type, row.payload, created)
             ):
                 self.ledger.transition(
                     record_type,

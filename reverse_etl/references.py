@@ -8,16 +8,19 @@ hash with it, though the ERP record holds the same content: NetSuite resolved th
 record when it took the create. Sending it again would be an update of every such record the run after it was
 created (at L, 4,514 of the 14,917 requests of an incremental push).
 
-:func:`hash_as_first_spelled` gives the hash the payload would have had with those references spelled by external
-id, for the records the ledger says q2c created (or found holding its external id) under exactly that internal
-id. When it equals the hash the ledger holds, the ERP record already has this content, and the push only restates
-the hash. A reference to any other internal id (a record someone else created, or one re-created under a new id)
-keeps its spelling, the hashes differ, and the update is sent.
+:func:`hashes_as_first_spelled` gives the hashes the payload would have had with some of those references spelled
+by external id, for the records the ledger says q2c created (or found holding its external id) under exactly that
+internal id: each combination of them, since a payload may have named one record by id when it was sent (a customer
+created a run before) and another by external id (an invoice created in the same push). When the ledger's hash is
+one of them, the ERP record already has this content, and the push only restates the hash. A reference to any other
+internal id (a record someone else created, or one re-created under a new id) keeps its spelling, the hashes differ,
+and the update is sent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -30,7 +33,7 @@ REFERENCES: dict[str, dict[str, str]] = {
     "creditMemo": {"entity": "customer", "createdFrom": "invoice", "doc": "invoice"},
     "customerPayment": {"customer": "customer", "doc": "invoice"},
 }
-
+MAX_SPELLED = 6  # references combined per payload (2**6 - 1 hashes at most)
 # `"key":{"id":"…"}` as DuckDB's json_object writes it (no spaces). Within a JSON string the quotes are escaped,
 # so nothing inside a memo can match.
 _BY_ID = re.compile(r'"(?P<key>[A-Za-z_]\w*)":\{"id":(?P<id>"(?:[^"\\]|\\.)*")\}')
@@ -46,22 +49,33 @@ def created_records(postings: Iterable[Posting]) -> dict[tuple[str, str], str]:
     }
 
 
-def hash_as_first_spelled(record_type: str, payload: str, created: Mapping[tuple[str, str], str]) -> str | None:
-    """The sha256 (hex, as ``payload_hash``) of ``payload`` with its references to records in ``created`` spelled
-    by external id; None when it has none (its hash is then the payload's own)."""
+def hashes_as_first_spelled(record_type: str, payload: str, created: Mapping[tuple[str, str], str]) -> set[str]:
+    """The sha256s (hex, as ``payload_hash``) of ``payload`` with each non-empty combination of its references to
+    records in ``created`` spelled by external id; empty when it has none. At most ``MAX_SPELLED`` references are
+    combined (a payload has two or three)."""
     keys = REFERENCES.get(record_type)
     if not keys:
-        return None
-    found = False
-
-    def spelled(match: re.Match[str]) -> str:
-        nonlocal found
+        return set()
+    pieces: list[str] = []  # the payload's text cut around each reference that can be spelled back
+    choices: list[tuple[str, str]] = []  # (as it is, by external id) per reference
+    at = 0
+    for match in _BY_ID.finditer(payload):
         target = keys.get(match["key"])
         external_id = created.get((target, json.loads(match["id"]))) if target else None
         if external_id is None:
-            return match[0]
-        found = True
-        return f'"{match["key"]}":{{"externalId":{json.dumps(external_id, ensure_ascii=False)}}}'
-
-    text = _BY_ID.sub(spelled, payload)
-    return hashlib.sha256(text.encode()).hexdigest() if found else None
+            continue
+        pieces.append(payload[at : match.start()])
+        choices.append((match[0], f'"{match["key"]}":{{"externalId":{json.dumps(external_id, ensure_ascii=False)}}}'))
+        at = match.end()
+    if not choices or len(choices) > MAX_SPELLED:
+        return set()
+    hashes = set()
+    for spelled in itertools.product((False, True), repeat=len(choices)):
+        if any(spelled):
+            parts = (
+                piece + (new if by_external_id else old)
+                for piece, (old, new), by_external_id in zip(pieces, choices, spelled, strict=True)
+            )
+            text = "".join(parts) + payload[at:]
+            hashes.add(hashlib.sha256(text.encode()).hexdigest())
+    return hashes

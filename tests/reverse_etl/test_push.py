@@ -83,6 +83,28 @@ def test_references_now_by_internal_id_are_not_sent_again(erp, view, data_dir):
     ledger.close()
 
 
+def test_a_payment_sent_with_its_customer_by_id_and_its_invoice_by_external_id(erp, view, data_dir):
+    # the customer came a run before; the invoice and its payment are created in one push
+    wh.write_warehouse(data_dir, [wh.customer(1)])
+    push(data_dir, endpoint=endpoint(erp))
+    ids = ledger_ids(data_dir)
+    postings = [wh.customer(1), wh.invoice(1).by_internal_id(ids), wh.payment(1).by_internal_id(ids)]
+    wh.write_warehouse(data_dir, postings)
+    assert push(data_dir, endpoint=endpoint(erp)).count("created") == 2
+
+    wh.write_warehouse(data_dir, [p.by_internal_id(ledger_ids(data_dir)) for p in postings])
+    again = push(data_dir, endpoint=endpoint(erp))
+    assert (again.requests, again.count("unchanged")) == (0, 3)
+
+
+def ledger_ids(data_dir) -> dict[str, str]:
+    ledger = Ledger.in_data_dir(data_dir)
+    try:
+        return {p.external_id: p.erp_internal_id for p in ledger.postings().values()}
+    finally:
+        ledger.close()
+
+
 def test_a_record_the_erp_already_holds_is_left_alone_and_satisfies_dependents(erp, view, data_dir):
     # posted before q2c (dbt found it by its billing key): q2c neither creates it again nor changes it
     before = view.get("invoice", FOREIGN_INVOICE_EID)

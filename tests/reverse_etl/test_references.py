@@ -1,12 +1,12 @@
-"""hash_as_first_spelled() on payloads DuckDB writes the way the publish models do (``erp_ref``, ``json_without_nulls``
-and ``payload_hash`` in dbt_project/macros/publish_postings.sql)."""
+"""hashes_as_first_spelled() on payloads DuckDB writes the way the publish models do (``erp_ref``,
+``json_without_nulls`` and ``payload_hash`` in dbt_project/macros/publish_postings.sql)."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from reverse_etl.references import hash_as_first_spelled
+from reverse_etl.references import hashes_as_first_spelled
 
 # a customer payment's body as erp_customer_payments builds it, for a customer and an invoice known by internal id
 # or not yet; the memo quotes what a reference looks like, and must be left alone
@@ -39,30 +39,29 @@ def payment(con, customer_id: str | None, invoice_id: str | None) -> tuple[str, 
     return payload, con.execute("select sha256(?)", [payload]).fetchone()[0]
 
 
+CREATED = {("customer", "5019"): "bill-cus_1", ("invoice", "11999134"): "bill-in_1"}
+
+
 def test_references_to_created_records_hash_as_when_first_sent(con):
     _, first = payment(con, None, None)
     payload, now = payment(con, "5019", "11999134")
     assert now != first
-    created = {("customer", "5019"): "bill-cus_1", ("invoice", "11999134"): "bill-in_1"}
-    assert hash_as_first_spelled("customerPayment", payload, created) == first
-    # only the customer known by id when first sent: the invoice's reference is spelled back alone
-    payload, _ = payment(con, "5019", "11999134")
+    assert first in hashes_as_first_spelled("customerPayment", payload, CREATED)
+    # sent when the customer was known by id already and the invoice was created in the same push
     _, customer_known = payment(con, "5019", None)
-    assert hash_as_first_spelled("customerPayment", payload, {("invoice", "11999134"): "bill-in_1"}) == customer_known
+    assert customer_known in hashes_as_first_spelled("customerPayment", payload, CREATED)
+    assert now not in hashes_as_first_spelled("customerPayment", payload, CREATED)  # only spellings that differ
 
 
 def test_an_internal_id_of_another_record_keeps_its_spelling(con):
-    payload, now = payment(con, "5019", "11999134")
+    payload, _ = payment(con, "5019", "11999134")
     _, first = payment(con, None, None)
     # the ledger's customer bill-cus_1 is 77: 5019 is someone else's record, so the content changed
-    spelled = hash_as_first_spelled("customerPayment", payload, {("customer", "77"): "bill-cus_1"})
-    assert spelled is None
+    assert hashes_as_first_spelled("customerPayment", payload, {("customer", "77"): "bill-cus_1"}) == set()
     # an invoice id is not a customer id: the record type counts
-    spelled = hash_as_first_spelled("customerPayment", payload, {("invoice", "5019"): "bill-cus_1"})
-    assert spelled is None
-    half = hash_as_first_spelled("customerPayment", payload, {("invoice", "11999134"): "bill-in_1"})
-    assert half not in (None, first, now)
+    assert hashes_as_first_spelled("customerPayment", payload, {("invoice", "5019"): "bill-cus_1"}) == set()
+    assert first not in hashes_as_first_spelled("customerPayment", payload, {("invoice", "11999134"): "bill-in_1"})
 
 
 def test_a_record_type_without_references_to_created_records(con):
-    assert hash_as_first_spelled("journalEntry", '{"entity":{"id":"1"}}', {("customer", "1"): "bill-cus_1"}) is None
+    assert hashes_as_first_spelled("journalEntry", '{"entity":{"id":"1"}}', {("customer", "1"): "bill-cus_1"}) == set()
