@@ -50,7 +50,7 @@ from reverse_etl.publish_rows import (
     with_payloads,
 )
 from reverse_etl.record_match import holds_payload
-from reverse_etl.references import created_records, hashes_as_first_spelled
+from reverse_etl.references import created_records, only_restated
 from reverse_etl.summary import (
     BLOCKED,
     CREATE,
@@ -207,7 +207,7 @@ def _run(
             updates = [r for r in type_rows if actions[r.key] == UPDATE and postings[r.key].state == POSTED]
             unread = [r for r in updates if r.payload is None]
             for row in (with_payloads(data_dir, unread) if unread else []) + [r for r in updates if r.payload]:
-                if postings[row.key].payload_hash in hashes_as_first_spelled(record_type, row.payload or "", created):
+                if only_restated(row, postings[row.key], created):
                     actions[row.key] = UNCHANGED
             for row in type_rows:
                 action = actions[row.key]
@@ -396,14 +396,7 @@ class _Engine:
         record holds that content already: the ledger takes the new hash, and nothing is sent. A replay is sent."""
         out = []
         for row, action, posting in work:
-            if (
-                action == UPDATE
-                and row.key not in replay_keys
-                and posting is not None
-                and posting.state == POSTED
-                and row.payload is not None
-                and posting.payload_hash in hashes_as_first_spelled(record_type, row.payload, created)
-            ):
+            if action == UPDATE and row.key not in replay_keys and only_restated(row, posting, created):
                 self.ledger.transition(
                     record_type,
                     row.external_id,

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from reverse_etl.ledger import FOREIGN, POSTED, Posting
+from reverse_etl.publish_rows import PublishRow
 
 # per record type, the payload keys that reference a record q2c may have created, and that record's type
 REFERENCES: dict[str, dict[str, str]] = {
@@ -79,3 +80,14 @@ def hashes_as_first_spelled(record_type: str, payload: str, created: Mapping[tup
             text = "".join(parts) + payload[at:]
             hashes.add(hashlib.sha256(text.encode()).hexdigest())
     return hashes
+
+
+def only_restated(row: PublishRow, posting: Posting | None, created: Mapping[tuple[str, str], str]) -> bool:
+    """Whether ``row`` (read with its payload) differs from what q2c posted only in how it refers to records q2c
+    created: the update would send the content the ERP record holds already."""
+    return (
+        posting is not None
+        and posting.state == POSTED
+        and row.payload is not None
+        and posting.payload_hash in hashes_as_first_spelled(row.record_type, row.payload, created)
+    )
